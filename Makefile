@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both install everything first.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+APT_PKGS := espeak-ng libsndfile1
+
+.PHONY: demo test install apt lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v espeak-ng >/dev/null || $(MAKE) apt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first, pinned: any other version request would pull GBs of CUDA wheels.
+	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+apt:
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PKGS)
+
+demo: $(STAMP)
+	mkdir -p out
+	$(BIN)/vocalis say "Hello! This is Vocalis, speaking English on an ordinary CPU." -o out/demo_en.wav
+	$(BIN)/vocalis say "你好，欢迎使用语音工作室，今天天气很好。" -o out/demo_zh.wav
+	@echo "Wrote out/demo_en.wav and out/demo_zh.wav"
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/synthesis.py
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,17 @@
+"""Errors a user can act on. Surfaces print their message on one line (the CLI exits 2)."""
+
+
+class VocalisError(Exception):
+    """Base class: the message says what was wrong and how to fix it."""
+
+
+class TextError(VocalisError):
+    """The text cannot be spoken (empty, nothing readable, too long)."""
+
+
+class VoiceError(VocalisError):
+    """Unknown or malformed voice."""
+
+
+class LanguageError(VocalisError):
+    """Unknown language code."""
