@@ -1,0 +1,109 @@
+"""Audio as plain data: mono float32 samples plus a sample rate; load, resample, save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+from vocalis.errors import VocalisError
+
+# extension -> (libsndfile format, subtype)
+FORMATS: dict[str, tuple[str, str | None]] = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+    ".ogg": ("OGG", "VORBIS"),
+}
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # float32 mono in [-1, 1]
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    @classmethod
+    def silence(cls, seconds: float, sample_rate: int) -> Audio:
+        return cls(np.zeros(round(seconds * sample_rate), np.float32), sample_rate)
+
+    @classmethod
+    def concat(cls, parts: list[Audio]) -> Audio:
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        rate = parts[0].sample_rate
+        if any(p.sample_rate != rate for p in parts):
+            raise ValueError("cannot concatenate audio of different sample rates")
+        return cls(np.concatenate([p.samples for p in parts]).astype(np.float32), rate)
+
+    def resample(self, sample_rate: int) -> Audio:
+        if sample_rate == self.sample_rate:
+            return self
+        from scipy.signal import resample_poly
+
+        g = gcd(sample_rate, self.sample_rate)
+        out = resample_poly(self.samples, sample_rate // g, self.sample_rate // g)
+        return Audio(out.astype(np.float32), sample_rate)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Audio:
+        """Any format libsndfile reads (wav, flac, mp3, ogg), mixed down to mono."""
+        import soundfile as sf
+
+        try:
+            data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise VocalisError(f"cannot read audio file {path}: {e}") from None
+        return cls(data.mean(axis=1).astype(np.float32), int(rate))
+
+    def save(self, path: str | Path) -> Path:
+        """Write by extension (.wav .flac .mp3 .ogg); the file appears whole or not at all."""
+        with AudioWriter(path, self.sample_rate) as writer:
+            writer.write(self)
+        return writer.path
+
+
+class AudioWriter:
+    """Streams audio chunks into a file (memory stays flat for long texts). Writes to a temporary
+    name and renames on success, so a failure never leaves a half-written file behind."""
+
+    def __init__(self, path: str | Path, sample_rate: int = 24000):
+        import soundfile as sf
+
+        self.path = Path(path)
+        fmt = FORMATS.get(self.path.suffix.lower())
+        if fmt is None:
+            raise VocalisError(
+                f"unsupported output format {self.path.suffix!r}: use one of {', '.join(FORMATS)}"
+            )
+        if self.path.parent and not self.path.parent.is_dir():
+            raise VocalisError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
+        self._tmp = self.path.with_name(f".{self.path.name}.part")
+        self.sample_rate = sample_rate
+        try:
+            self._file = sf.SoundFile(str(self._tmp), "w", samplerate=sample_rate, channels=1,
+                                      format=fmt[0], subtype=fmt[1])
+        except (sf.LibsndfileError, OSError) as e:
+            raise VocalisError(f"cannot write {self.path}: {e}") from None
+        self.frames = 0
+
+    def write(self, audio: Audio) -> None:
+        if audio.sample_rate != self.sample_rate:
+            audio = audio.resample(self.sample_rate)
+        self._file.write(np.clip(audio.samples, -1.0, 1.0))
+        self.frames += len(audio.samples)
+
+    def __enter__(self) -> AudioWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._file.close()
+        if exc_type is None:
+            self._tmp.replace(self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)

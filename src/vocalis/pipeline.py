@@ -1,0 +1,97 @@
+"""The one front door: text -> segments -> phonemes -> durations -> F0/energy -> waveform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vocalis.acoustic import assets
+from vocalis.acoustic.tones import tone_editor
+from vocalis.audio import Audio
+from vocalis.errors import LanguageError, TextError, VocalisError
+from vocalis.text import Segment, detect_language, segments
+from vocalis.voice import Voice, default_voice, resolve_voice
+
+if TYPE_CHECKING:  # the acoustic stages import torch: load them only when speech is rendered
+    from vocalis.acoustic.stages import AcousticModel, Prosody
+
+LANGS = ("auto", "en", "zh")
+SPEED_RANGE = (0.5, 2.0)
+# Longer input is refused up front: at ~15 characters a second of speech this is over three hours
+# of audio, more than one request should hold.
+MAX_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One rendered segment: its audio (trailing pause included) and where it starts in the whole."""
+
+    audio: Audio
+    segment: Segment
+    start: float  # seconds from the start of the whole output
+    prosody: Prosody
+
+
+class Vocalis:
+    """Text in, speech out. Models load lazily, once per process."""
+
+    def __init__(self, acoustic: AcousticModel | None = None):
+        self._acoustic = acoustic
+
+    @property
+    def acoustic(self) -> AcousticModel:
+        if self._acoustic is None:
+            from vocalis.acoustic.stages import acoustic_model
+
+            self._acoustic = acoustic_model()
+        return self._acoustic
+
+    @property
+    def sample_rate(self) -> int:
+        return self.acoustic.sample_rate
+
+    def stream(
+        self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0
+    ) -> Iterator[Chunk]:
+        """Render segment by segment; memory stays flat however long the text."""
+        voice = self._check(text, voice, lang, speed)
+        ids_of = assets.vocab()
+        start = 0.0
+        spoken = False
+        for seg in segments(text, lang=lang):
+            ids = [ids_of[c] for c in seg.phonemes if c in ids_of]
+            if not ids:
+                continue
+            edit = tone_editor(seg.syllables) if seg.syllables else None
+            samples, prosody = self.acoustic.synthesize(ids, voice.style_for(len(ids)), speed, edit)
+            pause = np.zeros(round(seg.pause_after * self.sample_rate), np.float32)
+            audio = Audio(np.concatenate([samples, pause]), self.sample_rate)
+            yield Chunk(audio, seg, start, prosody)
+            start += audio.duration
+            spoken = True
+        if not spoken:
+            raise TextError("nothing to say: the text has no readable words")
+
+    def synthesize(
+        self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0
+    ) -> Audio:
+        return Audio.concat([c.audio for c in self.stream(text, voice, lang, speed)])
+
+    @staticmethod
+    def _check(text: str, voice, lang: str, speed: float) -> Voice:
+        """Validate the request up front (before any model loads) and pick the voice."""
+        if lang not in LANGS:
+            raise LanguageError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
+        if not text or not text.strip():
+            raise TextError("nothing to say: the text is empty")
+        if len(text) > MAX_CHARS:
+            raise TextError(f"text is {len(text)} characters; the limit is {MAX_CHARS}: split it into parts")
+        if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
+            raise VocalisError(f"speed {speed} is out of range: use {SPEED_RANGE[0]} to {SPEED_RANGE[1]}")
+        if voice is None:
+            return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
+        return resolve_voice(voice)
