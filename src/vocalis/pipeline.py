@@ -39,8 +39,11 @@ class Chunk:
 class Vocalis:
     """Text in, speech out. Models load lazily, once per process."""
 
-    def __init__(self, acoustic: AcousticModel | None = None):
+    def __init__(self, acoustic: AcousticModel | None = None, tone_contours: bool = True):
+        """`tone_contours=False` leaves Mandarin F0 as the model predicts it (toneless with the
+        built-in packs); it exists to measure what the contours bring."""
         self._acoustic = acoustic
+        self.tone_contours = tone_contours
 
     @property
     def acoustic(self) -> AcousticModel:
@@ -62,13 +65,14 @@ class Vocalis:
         ids_of = assets.vocab()
         start = 0.0
         spoken = False
-        for seg in segments(text, lang=lang):
+        for seg, is_last in _with_last(segments(text, lang=lang)):
             ids = [ids_of[c] for c in seg.phonemes if c in ids_of]
             if not ids:
                 continue
-            edit = tone_editor(seg.syllables) if seg.syllables else None
+            edit = tone_editor(seg.syllables) if seg.syllables and self.tone_contours else None
             samples, prosody = self.acoustic.synthesize(ids, voice.style_for(len(ids)), speed, edit)
-            pause = np.zeros(round(seg.pause_after * self.sample_rate), np.float32)
+            # No pause after the last segment: the output ends when the speech does.
+            pause = np.zeros(0 if is_last else round(seg.pause_after * self.sample_rate), np.float32)
             audio = Audio(np.concatenate([samples, pause]), self.sample_rate)
             yield Chunk(audio, seg, start, prosody)
             start += audio.duration
@@ -95,3 +99,16 @@ class Vocalis:
         if voice is None:
             return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
         return resolve_voice(voice)
+
+
+def _with_last(items: Iterator[Segment]) -> Iterator[tuple[Segment, bool]]:
+    """Pairs each item with whether it is the last, looking one item ahead."""
+    it = iter(items)
+    try:
+        prev = next(it)
+    except StopIteration:
+        return
+    for item in it:
+        yield prev, False
+        prev = item
+    yield prev, True

@@ -80,8 +80,15 @@ def _speed(value: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are reported like every other error: one line, exit code 2."""
+
+    def error(self, message: str):
+        raise VocalisError(f"{message} (see: {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vocalis", description="Offline English and Mandarin text-to-speech.")
+    p = _Parser(prog="vocalis", description="Offline English and Mandarin text-to-speech.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     say = sub.add_parser("say", help="speak text into an audio file", epilog=EPILOG,
@@ -112,11 +119,12 @@ class _OneLine(logging.Formatter):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine())
-    logging.getLogger("vocalis").addHandler(handler)
+    logger = logging.getLogger("vocalis")
+    logger.addHandler(handler)
     try:
+        args = build_parser().parse_args(argv)
         args.run(args)
     except VocalisError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -124,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        logger.removeHandler(handler)
     return 0
 
 

@@ -16,8 +16,9 @@ from torch import nn
 class AdaIN1d(nn.Module):
     def __init__(self, style_dim: int, num_features: int):
         super().__init__()
-        # Kokoro exports with affine=True (an old ONNX exporter bug); the affine stays at 1/0.
-        self.norm = nn.InstanceNorm1d(num_features, affine=True)
+        # Kokoro declares affine=True only to dodge an old ONNX exporter bug; the affine is the identity
+        # (the int8 ONNX folded it away), so it is left out here.
+        self.norm = nn.InstanceNorm1d(num_features)
         self.fc = nn.Linear(style_dim, num_features * 2)
 
     def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -77,7 +78,8 @@ class STFT(nn.Module):
         # A real inverse DFT counts each bin between DC and Nyquist twice (its mirror image).
         twice = torch.full_like(k, 2.0)
         twice[0] = twice[-1] = 1.0
-        inverse = torch.cat([torch.cos(angle), -torch.sin(angle)]) * (twice[:, None] / n_fft) * window
+        scale = twice[:, None] / n_fft
+        inverse = torch.cat([torch.cos(angle) * scale, -torch.sin(angle) * scale]) * window
         self.register_buffer("forward_basis", forward.float().unsqueeze(1), persistent=False)
         self.register_buffer("inverse_basis", inverse.float().unsqueeze(1), persistent=False)
         self.register_buffer("window_sq", (window**2).float().view(1, 1, -1), persistent=False)
@@ -237,8 +239,6 @@ class Decoder(nn.Module):
         x = self.encode(torch.cat([asr, f0, n], dim=1), s)
         asr_res = self.asr_res(asr)
         for block in self.decode:
-            # Until the upsampling block, every block sees the text, F0 and energy again.
-            if not block.upsample:
-                x = torch.cat([x, asr_res, f0, n], dim=1)
-            x = block(x, s)
+            # Every decode block sees the text, F0 and energy features again.
+            x = block(torch.cat([x, asr_res, f0, n], dim=1), s)
         return self.generator(x, s, f0_curve, noise)

@@ -1,0 +1,38 @@
+# Adapted from hexgrad/kokoro (kokoro/model.py, Apache-2.0): the module tree of KModel, without the
+# Hugging Face download and loading code (weights come from the int8 ONNX, see vocalis.acoustic.weights).
+"""The Kokoro-82M module tree with its v1.0 hyper-parameters."""
+
+from __future__ import annotations
+
+from torch import nn
+from transformers import AlbertConfig
+
+from vocalis.acoustic.net.istftnet import Decoder
+from vocalis.acoustic.net.modules import CustomAlbert, ProsodyPredictor, TextEncoder
+
+# hexgrad/Kokoro-82M config.json (v1.0), minus the vocabulary (vocalis.acoustic.assets.vocab()).
+N_TOKEN = 178
+HIDDEN_DIM = 512
+STYLE_DIM = 128
+N_LAYER = 3
+MAX_DUR = 50
+TEXT_ENCODER_KERNEL_SIZE = 5
+PLBERT = dict(hidden_size=768, num_attention_heads=12, intermediate_size=2048,
+              max_position_embeddings=512, num_hidden_layers=12)
+ISTFTNET = dict(upsample_kernel_sizes=[20, 12], upsample_rates=[10, 6], gen_istft_hop_size=5,
+                gen_istft_n_fft=20, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+                resblock_kernel_sizes=[3, 7, 11], upsample_initial_channel=512)
+
+
+class KokoroNet(nn.Module):
+    """Submodules only; the stages that chain them live in vocalis.acoustic.stages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # "eager" attention keeps the graph simple and differentiable on every backend.
+        config = AlbertConfig(vocab_size=N_TOKEN, attn_implementation="eager", **PLBERT)
+        self.bert = CustomAlbert(config, add_pooling_layer=False)
+        self.bert_encoder = nn.Linear(config.hidden_size, HIDDEN_DIM)
+        self.predictor = ProsodyPredictor(STYLE_DIM, HIDDEN_DIM, N_LAYER, MAX_DUR)
+        self.text_encoder = TextEncoder(HIDDEN_DIM, TEXT_ENCODER_KERNEL_SIZE, N_LAYER, N_TOKEN)
+        self.decoder = Decoder(HIDDEN_DIM, STYLE_DIM, **ISTFTNET)
