@@ -12,7 +12,8 @@ Differentiable path: pass the style as a torch tensor with `requires_grad=True` 
     audio = model.decode_tensor(enc, prosody)              # torch [FRAME * durations.sum()]
     loss(audio).backward()                                 # style.grad is now set
 
-The numpy-facing stages run without autograd.
+The numpy-facing stages run without autograd; `decode` runs the decoder's ONNX export (faster on CPU)
+and `decode_tensor` the PyTorch decoder with the same weights.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import onnxruntime as ort
 import torch
 
 from vocalis.acoustic import assets
 from vocalis.acoustic.net import KokoroNet
+from vocalis.acoustic.onnx_decoder import decoder_session, run_decoder
 from vocalis.acoustic.weights import onnx_state_dict
 
 SAMPLE_RATE = 24000
@@ -69,8 +72,10 @@ def source_noise(frames: int) -> torch.Tensor:
 class AcousticModel:
     sample_rate: int = SAMPLE_RATE
 
-    def __init__(self, net: KokoroNet):
+    def __init__(self, net: KokoroNet, decoder: ort.InferenceSession | None = None):
+        """`decoder`: the ONNX export of `net.decoder` for `decode` (None: decode with PyTorch)."""
         self.net = net.eval().requires_grad_(False)
+        self._decoder = decoder
         self._vocab_size = net.bert.config.vocab_size
 
     def encode(self, token_ids: Sequence[int], style: np.ndarray | torch.Tensor) -> Encoded:
@@ -112,19 +117,27 @@ class AcousticModel:
     def decode(self, enc: Encoded, prosody: Prosody) -> np.ndarray:
         """float32 audio, exactly FRAME * durations.sum() samples."""
         with torch.inference_mode():
-            return self.decode_tensor(enc, prosody).numpy()
+            if self._decoder is None:
+                return self.decode_tensor(enc, prosody).numpy()
+            asr, f0, energy, noise = self._decoder_inputs(enc, prosody)
+            style = enc.style[:, :128].numpy()
+            audio = run_decoder(self._decoder, asr.numpy(), f0.numpy(), energy.numpy(), style, noise.numpy())
+        return audio.reshape(-1)
 
     def decode_tensor(self, enc: Encoded, prosody: Prosody) -> torch.Tensor:
         """Like `decode`, on torch; differentiable w.r.t. the style given to `encode`."""
+        asr, f0, energy, noise = self._decoder_inputs(enc, prosody)
+        return self.net.decoder(asr, f0, energy, enc.style[:, :128], noise).reshape(-1)
+
+    @staticmethod
+    def _decoder_inputs(enc: Encoded, prosody: Prosody) -> tuple[torch.Tensor, ...]:
         index = _frame_index(prosody.durations)
         frames = len(index)
-        f0 = torch.as_tensor(prosody.f0, dtype=torch.float32).reshape(1, -1)
-        energy = torch.as_tensor(prosody.energy, dtype=torch.float32).reshape(1, -1)
+        f0 = torch.as_tensor(np.asarray(prosody.f0, dtype=np.float32)).reshape(1, -1)
+        energy = torch.as_tensor(np.asarray(prosody.energy, dtype=np.float32)).reshape(1, -1)
         if f0.shape[1] != 2 * frames or energy.shape[1] != 2 * frames:
             raise ValueError("f0 and energy need 2 values per duration frame")
-        asr = enc.text_features[..., index]
-        audio = self.net.decoder(asr, f0, energy, enc.style[:, :128], source_noise(frames))
-        return audio.reshape(-1)
+        return enc.text_features[..., index], f0, energy, source_noise(frames)
 
     def synthesize(
         self,
@@ -147,4 +160,4 @@ def acoustic_model() -> AcousticModel:
     """The process-wide model, loaded on first use."""
     net = KokoroNet()
     net.load_state_dict(onnx_state_dict(assets.model_path()), strict=True)
-    return AcousticModel(net)
+    return AcousticModel(net, decoder_session(net.decoder))

@@ -104,4 +104,4 @@ def onnx_state_dict(path: Path) -> dict[str, torch.Tensor]:
             ("_quantized", "_scale", "_zero_point", "_shape")
         ) and value.dtype == np.float32 and ".stft." not in name:  # STFT bases are rebuilt, not loaded
             out.setdefault(_state_key(name), value)
-    return {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in out.items()}
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in out.items()}

@@ -14,16 +14,23 @@ from torch import nn
 
 
 class AdaIN1d(nn.Module):
-    def __init__(self, style_dim: int, num_features: int):
+    """Instance norm over time, then a style-conditioned affine.
+
+    Kokoro's InstanceNorm1d(affine=True) carries an identity affine (the int8 ONNX folded it away), so
+    it is not a parameter here. The normalisation is written out and folded into one scale and shift per
+    channel: one pass over the (large) activations instead of several, and it exports to ONNX with a
+    dynamic channel count (the InstanceNorm exporter can't)."""
+
+    def __init__(self, style_dim: int, num_features: int, eps: float = 1e-5):
         super().__init__()
-        # Kokoro declares affine=True only to dodge an old ONNX exporter bug; the affine is the identity
-        # (the int8 ONNX folded it away), so it is left out here.
-        self.norm = nn.InstanceNorm1d(num_features)
+        self.eps = eps
         self.fc = nn.Linear(style_dim, num_features * 2)
 
     def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         gamma, beta = self.fc(s).unsqueeze(-1).chunk(2, dim=1)
-        return (1 + gamma) * self.norm(x) + beta
+        var, mean = torch.var_mean(x, dim=-1, keepdim=True, correction=0)
+        scale = (1 + gamma) * torch.rsqrt(var + self.eps)
+        return x * scale + (beta - mean * scale)
 
 
 def _padding(kernel_size: int, dilation: int = 1) -> int:
