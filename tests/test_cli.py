@@ -42,7 +42,7 @@ def test_say_reads_stdin_in_a_fresh_process(tmp_path):
     ("argv", "message"),
     [
         (["say", ""], "empty"),
-        (["say", "🙂🙂"], "nothing to say"),
+        (["say", "🙂🙂"], "nothing speakable"),
         (["say", "Hello", "-v", "nobody"], "unknown voice"),
         (["say", "Hello", "--lang", "fr"], "invalid choice"),
         (["say", "Hello", "--speed", "9"], "speed"),

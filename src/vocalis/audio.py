@@ -72,7 +72,7 @@ class AudioWriter:
     """Streams audio chunks into a file (memory stays flat for long texts). Writes to a temporary
     name and renames on success, so a failure never leaves a half-written file behind."""
 
-    def __init__(self, path: str | Path, sample_rate: int = 24000):
+    def __init__(self, path: str | Path, sample_rate: int):
         import soundfile as sf
 
         self.path = Path(path)

@@ -60,8 +60,11 @@ class Vocalis:
     def stream(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0
     ) -> Iterator[Chunk]:
-        """Render segment by segment; memory stays flat however long the text."""
-        voice = self._check(text, voice, lang, speed)
+        """Render segment by segment; memory stays flat however long the text. The request is
+        checked here, before anything renders, so a bad one fails at the call."""
+        return self._render(text, self._check(text, voice, lang, speed), lang, speed)
+
+    def _render(self, text: str, voice: Voice, lang: str, speed: float) -> Iterator[Chunk]:
         ids_of = assets.vocab()
         start = 0.0
         spoken = False
@@ -69,7 +72,7 @@ class Vocalis:
             ids = [ids_of[c] for c in seg.phonemes if c in ids_of]
             if not ids:
                 continue
-            edit = tone_editor(seg.syllables) if seg.syllables and self.tone_contours else None
+            edit = tone_editor(seg) if seg.syllables and self.tone_contours else None
             samples, prosody = self.acoustic.synthesize(ids, voice.style_for(len(ids)), speed, edit)
             # No pause after the last segment: the output ends when the speech does.
             pause = np.zeros(0 if is_last else round(seg.pause_after * self.sample_rate), np.float32)

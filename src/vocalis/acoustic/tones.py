@@ -2,8 +2,8 @@
 
 Kokoro with the Japanese packs gives every tone mark the same pitch movement, so we impose the tone
 contours ourselves: we know each syllable's tone (pinyin, after sandhi) and its frames (durations).
-Each syllable's voiced F0 becomes a Chao-scale contour laid over a heavily smoothed copy of the
-model's own curve, which keeps the voice's pitch level and the phrase's declination. Unvoiced frames
+Each syllable's voiced F0 becomes a Chao-scale contour around the voice's own pitch level, with a
+gentle declination over the segment. Unvoiced frames
 stay unvoiced; a short smoothing joins neighbouring syllables without steps.
 """
 
@@ -17,12 +17,12 @@ import numpy as np
 
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import Prosody
-    from vocalis.text import Syllable
+    from vocalis.text import Segment
 
 # Chao tone letters as (relative time, level 1-5) points; level 3 is the speaker's mid pitch.
 CONTOURS: dict[int, tuple[tuple[float, float], ...]] = {
     1: ((0.0, 5.0), (1.0, 5.0)),  # 55 high level
-    2: ((0.0, 3.0), (0.3, 2.8), (1.0, 5.0)),  # 35 rising (a slight dip first, as speakers do)
+    2: ((0.0, 2.8), (0.2, 2.7), (1.0, 5.0)),  # 35 rising (a slight dip first, as speakers do)
     3: ((0.0, 2.5), (0.55, 1.0), (1.0, 3.5)),  # 214 dipping (phrase-final, full form)
     4: ((0.0, 5.0), (1.0, 1.2)),  # 51 high falling
 }
@@ -31,10 +31,12 @@ HALF_THIRD = ((0.0, 2.2), (1.0, 1.0))  # 21: a third tone before another syllabl
 NEUTRAL_LEVEL = {1: 2.0, 2: 3.0, 3: 4.0, 4: 1.5, 5: 2.5}
 
 SEMITONES_PER_LEVEL = 2.5  # levels 1..5 span 10 semitones, a typical speaking range
-_VOICED_RATIO = 0.35  # F0 below this share of the voice's median counts as unvoiced
-_BASELINE_S = 0.6  # smoothing window that keeps phrase intonation but removes syllable movement
+_MIN_VOICED_HZ = 40.0
+_VOICED_RATIO = 0.5  # F0 below this share of the voice's median counts as unvoiced
+_DECLINATION_ST = 2.0  # pitch falls this many semitones over a segment, as in read speech
 _JOIN_S = 0.03  # smoothing window that joins syllable contours
 F0_RATE = 80.0  # F0 values per second (two per 25 ms frame)
+_PHRASE_BREAKS = frozenset(",.!?;:—…")
 
 
 def _contour(tone: int, prev_tone: int, phrase_final: bool) -> tuple[tuple[float, float], ...]:
@@ -52,43 +54,63 @@ def _smooth(x: np.ndarray, seconds: float) -> np.ndarray:
     return np.convolve(pad, np.ones(n) / n, mode="valid")
 
 
-def tone_contours(f0: np.ndarray, spans: Sequence[tuple[int, int, int]]) -> np.ndarray:
-    """F0 with Mandarin tones. `spans` are (first F0 index, end F0 index, tone) per syllable, in
-    order; a syllable followed by a gap (pause or punctuation) of 4+ F0 values ends a phrase."""
-    voiced = f0 > _VOICED_RATIO * np.median(f0[f0 > 1.0]) if np.any(f0 > 1.0) else np.zeros(len(f0), bool)
-    if not voiced.any():
+def _longest_run(mask: np.ndarray) -> np.ndarray:
+    """Indices of the longest run of True: a syllable's vowel, not a stray voiced frame at its edge."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    if len(edges) == 0:
+        return np.zeros(0, np.int64)
+    starts, ends = edges[::2], edges[1::2]
+    k = np.argmax(ends - starts)
+    return np.arange(starts[k], ends[k])
+
+
+def tone_contours(f0: np.ndarray, spans: Sequence[tuple[int, int, int, bool]]) -> np.ndarray:
+    """F0 with Mandarin tones. `spans` are (first F0 index, end F0 index, tone, phrase_final) per
+    syllable, in order."""
+    # The predictor's unvoiced frames sink towards 0 Hz; voiced speech stays within an octave or so
+    # of the voice's median.
+    plausible = f0 > _MIN_VOICED_HZ
+    if not plausible.any():
         return f0
-    logf0 = np.log(np.where(voiced, f0, 1.0))
-    # Baseline: smoothed log-F0 of voiced frames, interpolated through unvoiced ones.
+    voiced = plausible & (f0 > _VOICED_RATIO * np.median(f0[plausible]))
+    # The key: the voice's mean log-F0 in this segment, with a gentle declination over it. The
+    # model's own movement is dropped: with these packs it is Japanese pitch accent, not Mandarin.
     idx = np.arange(len(f0))
-    filled = np.interp(idx, idx[voiced], logf0[voiced])
-    baseline = _smooth(filled, _BASELINE_S)
+    filled = np.interp(idx, idx[voiced], np.log(f0[voiced]))
+    first, last = idx[voiced][0], idx[voiced][-1]
+    slope = _DECLINATION_ST * np.log(2) / 12 / max(last - first, 1)
+    baseline = np.log(f0[voiced]).mean() - slope * (idx - (first + last) / 2)
     target = filled.copy()
     prev = 5
-    for k, (a, b, tone) in enumerate(spans):
-        v = np.flatnonzero(voiced[a:b]) + a
+    for a, b, tone, phrase_final in spans:
+        v = _longest_run(voiced[a:b]) + a
         if len(v) < 2:
             prev = tone
             continue
-        nxt = spans[k + 1][0] if k + 1 < len(spans) else len(f0)
-        points = _contour(tone, prev, phrase_final=nxt - b >= 4)
-        t = (v - v[0]) / max(v[-1] - v[0], 1)
-        times, levels = zip(*points, strict=True)
+        t = (v - v[0]) / (v[-1] - v[0])
+        times, levels = zip(*_contour(tone, prev, phrase_final), strict=True)
         semis = (np.interp(t, times, levels) - 3.0) * SEMITONES_PER_LEVEL
-        target[v] = baseline[v] + semis * np.log(2) / 12
+        target[v] = baseline[v[len(v) // 2]] + semis * np.log(2) / 12
         prev = tone
     joined = _smooth(target, _JOIN_S)
     return np.where(voiced, np.exp(joined), f0).astype(np.float32)
 
 
-def tone_editor(syllables: Sequence[Syllable]) -> Callable[[Prosody], Prosody]:
-    """A prosody hook that imposes the syllables' tones (phoneme char i is token i + 1, after the
-    leading boundary token)."""
+def tone_editor(segment: Segment) -> Callable[[Prosody], Prosody]:
+    """A prosody hook that imposes the segment's syllable tones. Phoneme char i is token i + 1
+    (after the leading boundary token); a syllable followed by punctuation or the end of the
+    segment ends a phrase, where a third tone takes its full dipping form."""
+    syllables = segment.syllables
+    nexts = [s.start for s in syllables[1:]] + [len(segment.phonemes)]
+    final = [
+        k == len(syllables) - 1 or any(c in _PHRASE_BREAKS for c in segment.phonemes[s.end: nexts[k]])
+        for k, s in enumerate(syllables)
+    ]
 
     def edit(prosody: Prosody) -> Prosody:
         ends = np.cumsum(prosody.durations)
         starts = ends - prosody.durations
-        spans = [(2 * starts[s.start + 1], 2 * ends[s.end], s.tone) for s in syllables]
+        spans = [(2 * starts[s.start + 1], 2 * ends[s.end], s.tone, f) for s, f in zip(syllables, final, strict=True)]
         return replace(prosody, f0=tone_contours(prosody.f0, spans))
 
     return edit

@@ -45,7 +45,7 @@ def syllable_contours(audio: np.ndarray, sample_rate: int, spans: list[tuple[int
     import librosa
 
     hop = FRAME // 2
-    f0, voiced, _ = librosa.pyin(audio, fmin=70, fmax=500, sr=sample_rate, frame_length=4 * hop, hop_length=hop)
+    f0, voiced, _ = librosa.pyin(audio, fmin=50, fmax=500, sr=sample_rate, frame_length=4 * hop, hop_length=hop)
     out = []
     for a, b in spans:
         seg_f0, seg_v = f0[a // hop: b // hop + 1], voiced[a // hop: b // hop + 1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import logging
 import sys
 from pathlib import Path
@@ -37,18 +36,18 @@ def _read_text(args: argparse.Namespace) -> str:
 def cmd_say(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
+    from vocalis.acoustic.assets import SAMPLE_RATE
     from vocalis.audio import AudioWriter
     from vocalis.pipeline import Vocalis
 
     text = _read_text(args)
     engine = Vocalis()
+    # stream() checks the request and the writer checks the path before anything renders.
     chunks = engine.stream(text, voice=args.voice, lang=args.lang, speed=args.speed)
-    # Validation happens before the first chunk, so bad requests fail before the file is opened.
-    first = next(chunks)
-    with AudioWriter(args.output, first.audio.sample_rate) as out, tqdm(
+    with AudioWriter(args.output, SAMPLE_RATE) as out, tqdm(
         total=len(text), unit="char", disable=args.quiet or len(text) < 200, file=sys.stderr
     ) as bar:
-        for chunk in itertools.chain([first], chunks):
+        for chunk in chunks:
             out.write(chunk.audio)
             bar.update(min(len(chunk.segment.text), bar.total - bar.n))
     if not args.quiet:
