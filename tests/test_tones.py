@@ -9,7 +9,7 @@ def test_contour_classifier_knows_the_four_shapes():
     t = np.linspace(0, 1, 20)
     assert classify_contour(np.zeros(20)) == 1
     assert classify_contour(6 * t) == 2
-    assert classify_contour(8 * (t - 0.45) ** 2) == 3
+    assert classify_contour(24 * (t - 0.4) ** 2) == 3
     assert classify_contour(-8 * t) == 4
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vocalis.acoustic import assets
-from vocalis.acoustic.tones import tone_editor
+from vocalis.acoustic.tones import MandarinTones
 from vocalis.audio import Audio
 from vocalis.errors import LanguageError, TextError, VocalisError
 from vocalis.text import Segment, detect_language, segments
@@ -72,8 +72,11 @@ class Vocalis:
             ids = [ids_of[c] for c in seg.phonemes if c in ids_of]
             if not ids:
                 continue
-            edit = tone_editor(seg) if seg.syllables and self.tone_contours else None
-            samples, prosody = self.acoustic.synthesize(ids, voice.style_for(len(ids)), speed, edit)
+            tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
+            samples, prosody = self.acoustic.synthesize(
+                ids, voice.style_for(len(ids)), speed,
+                edit=tones and tones.prosody, edit_durations=tones and tones.durations,
+            )
             # No pause after the last segment: the output ends when the speech does.
             pause = np.zeros(0 if is_last else round(seg.pause_after * self.sample_rate), np.float32)
             audio = Audio(np.concatenate([samples, pause]), self.sample_rate)

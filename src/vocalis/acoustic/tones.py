@@ -3,13 +3,13 @@
 Kokoro with the Japanese packs gives every tone mark the same pitch movement, so we impose the tone
 contours ourselves: we know each syllable's tone (pinyin, after sandhi) and its frames (durations).
 Each syllable's voiced F0 becomes a Chao-scale contour around the voice's own pitch level, with a
-gentle declination over the segment. Unvoiced frames
-stay unvoiced; a short smoothing joins neighbouring syllables without steps.
+gentle declination over the segment. Unvoiced frames stay unvoiced; a short smoothing joins
+neighbouring syllables without steps. Measured with bench/tones.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from vocalis.text import Segment
 
 # Chao tone letters as (relative time, level 1-5) points; level 3 is the speaker's mid pitch.
+# Targets are reached a little before the vowel ends: its last frames fade and carry little pitch.
 CONTOURS: dict[int, tuple[tuple[float, float], ...]] = {
     1: ((0.0, 5.0), (1.0, 5.0)),  # 55 high level
-    2: ((0.0, 2.8), (0.2, 2.7), (1.0, 5.0)),  # 35 rising (a slight dip first, as speakers do)
-    3: ((0.0, 2.5), (0.55, 1.0), (1.0, 3.5)),  # 214 dipping (phrase-final, full form)
-    4: ((0.0, 5.0), (1.0, 1.2)),  # 51 high falling
+    2: ((0.0, 2.8), (0.2, 2.7), (0.9, 5.0), (1.0, 5.0)),  # 35 rising (a slight dip first, as speakers do)
+    3: ((0.0, 2.0), (0.3, 0.5), (0.65, 0.3), (0.95, 3.5), (1.0, 3.5)),  # 214: fall, long low, rise
+    4: ((0.0, 5.0), (0.9, 1.2), (1.0, 1.2)),  # 51 high falling
 }
 HALF_THIRD = ((0.0, 2.2), (1.0, 1.0))  # 21: a third tone before another syllable only falls low
 # A neutral tone has no contour of its own: a short level pitch set by the preceding tone.
@@ -33,6 +34,9 @@ NEUTRAL_LEVEL = {1: 2.0, 2: 3.0, 3: 4.0, 4: 1.5, 5: 2.5}
 SEMITONES_PER_LEVEL = 2.5  # levels 1..5 span 10 semitones, a typical speaking range
 _MIN_VOICED_HZ = 40.0
 _VOICED_RATIO = 0.5  # F0 below this share of the voice's median counts as unvoiced
+T3_LENGTHEN = 1.5
+_VOWELS = frozenset("aeiouyɤɚəɛɨʊɔɑœɥ")  # Mandarin phonemes (misaki's set) that can begin a rhyme
+_ENERGY_SPAN = 1.5  # frames this far below a syllable's peak energy (the model's log scale) are fading
 _DECLINATION_ST = 2.0  # pitch falls this many semitones over a segment, as in read speech
 _JOIN_S = 0.03  # smoothing window that joins syllable contours
 F0_RATE = 80.0  # F0 values per second (two per 25 ms frame)
@@ -54,7 +58,7 @@ def _smooth(x: np.ndarray, seconds: float) -> np.ndarray:
     return np.convolve(pad, np.ones(n) / n, mode="valid")
 
 
-def _longest_run(mask: np.ndarray) -> np.ndarray:
+def longest_run(mask: np.ndarray) -> np.ndarray:
     """Indices of the longest run of True: a syllable's vowel, not a stray voiced frame at its edge."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
     if len(edges) == 0:
@@ -64,9 +68,10 @@ def _longest_run(mask: np.ndarray) -> np.ndarray:
     return np.arange(starts[k], ends[k])
 
 
-def tone_contours(f0: np.ndarray, spans: Sequence[tuple[int, int, int, bool]]) -> np.ndarray:
+def tone_contours(f0: np.ndarray, energy: np.ndarray, spans: Sequence[tuple[int, int, int, bool]]) -> np.ndarray:
     """F0 with Mandarin tones. `spans` are (first F0 index, end F0 index, tone, phrase_final) per
-    syllable, in order."""
+    syllable, in order. A contour spans the syllable's loud voiced frames: where the vowel fades,
+    pitch is barely heard, so a contour laid there would be lost."""
     # The predictor's unvoiced frames sink towards 0 Hz; voiced speech stays within an octave or so
     # of the voice's median.
     plausible = f0 > _MIN_VOICED_HZ
@@ -83,34 +88,47 @@ def tone_contours(f0: np.ndarray, spans: Sequence[tuple[int, int, int, bool]]) -
     target = filled.copy()
     prev = 5
     for a, b, tone, phrase_final in spans:
-        v = _longest_run(voiced[a:b]) + a
-        if len(v) < 2:
+        loud = longest_run(voiced[a:b] & (energy[a:b] > energy[a:b].max() - _ENERGY_SPAN)) + a
+        if len(loud) < 2:
             prev = tone
             continue
-        t = (v - v[0]) / (v[-1] - v[0])
+        # Time runs over the loud frames; quieter voiced frames around them hold the end values.
+        v = longest_run(voiced[a:b]) + a
+        t = (v - loud[0]) / (loud[-1] - loud[0])
         times, levels = zip(*_contour(tone, prev, phrase_final), strict=True)
         semis = (np.interp(t, times, levels) - 3.0) * SEMITONES_PER_LEVEL
-        target[v] = baseline[v[len(v) // 2]] + semis * np.log(2) / 12
+        target[v] = baseline[loud[len(loud) // 2]] + semis * np.log(2) / 12
         prev = tone
     joined = _smooth(target, _JOIN_S)
     return np.where(voiced, np.exp(joined), f0).astype(np.float32)
 
 
-def tone_editor(segment: Segment) -> Callable[[Prosody], Prosody]:
-    """A prosody hook that imposes the segment's syllable tones. Phoneme char i is token i + 1
-    (after the leading boundary token); a syllable followed by punctuation or the end of the
-    segment ends a phrase, where a third tone takes its full dipping form."""
-    syllables = segment.syllables
-    nexts = [s.start for s in syllables[1:]] + [len(segment.phonemes)]
-    final = [
-        k == len(syllables) - 1 or any(c in _PHRASE_BREAKS for c in segment.phonemes[s.end: nexts[k]])
-        for k, s in enumerate(syllables)
-    ]
+class MandarinTones:
+    """The two prosody hooks for one segment: lengthen phrase-final third tones (the longest tone
+    in careful speech; without room its dip and rise blur into a fall), then lay the contours on
+    F0. Phoneme char i is token i + 1, after the leading boundary token."""
 
-    def edit(prosody: Prosody) -> Prosody:
+    def __init__(self, segment: Segment):
+        self.phonemes = segment.phonemes
+        self.syllables = segment.syllables
+        nexts = [s.start for s in self.syllables[1:]] + [len(self.phonemes)]
+        # A syllable followed by punctuation or the segment's end closes a phrase.
+        self.final = [
+            k == len(self.syllables) - 1 or any(c in _PHRASE_BREAKS for c in self.phonemes[s.end: nexts[k]])
+            for k, s in enumerate(self.syllables)
+        ]
+
+    def durations(self, durations: np.ndarray) -> np.ndarray:
+        out = durations.copy()
+        for s, final in zip(self.syllables, self.final, strict=True):
+            if s.tone == 3 and final:
+                rhyme = s.start + 1 + (self.phonemes[s.start] not in _VOWELS)  # skip the initial consonant
+                out[rhyme: s.end + 1] = np.round(out[rhyme: s.end + 1] * T3_LENGTHEN)
+        return out
+
+    def prosody(self, prosody: Prosody) -> Prosody:
         ends = np.cumsum(prosody.durations)
         starts = ends - prosody.durations
-        spans = [(2 * starts[s.start + 1], 2 * ends[s.end], s.tone, f) for s, f in zip(syllables, final, strict=True)]
-        return replace(prosody, f0=tone_contours(prosody.f0, spans))
-
-    return edit
+        spans = [(2 * starts[s.start + 1], 2 * ends[s.end], s.tone, f)
+                 for s, f in zip(self.syllables, self.final, strict=True)]
+        return replace(prosody, f0=tone_contours(prosody.f0, prosody.energy, spans))

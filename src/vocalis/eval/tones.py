@@ -9,11 +9,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from vocalis.acoustic.stages import FRAME
+from vocalis.acoustic.tones import longest_run
 
 # Four syllables that differ only in tone (1, 2, 3, 4), read as a list.
 MINIMAL_SETS = (
-    "妈麻马骂", "汤糖躺烫", "八拔把爸", "衣姨椅意", "乌无五物", "通同桶痛",
-    "夫服府富", "搭答打大", "呼壶虎户", "飞肥匪费", "鸡极几记", "哥格葛个",
+    "妈麻马骂",
+    "汤糖躺烫",
+    "八拔把爸",
+    "衣姨椅意",
+    "乌无五物",
+    "通同桶痛",
+    "夫服府富",
+    "搭答打大",
+    "呼壶虎户",
+    "飞肥匪费",
+    "鸡极几记",
+    "哥格葛个",
 )
 # Chao shapes, mean-removed at comparison time: 55, 35, 214, 51 on five points in time.
 _SHAPES = {
@@ -22,7 +33,8 @@ _SHAPES = {
     3: np.array([2, 1.3, 1, 2, 4], float),
     4: np.array([5, 4, 3, 2, 1], float),
 }
-_ST_PER_LEVEL = 2.0  # semitones per Chao level when comparing to measured contours
+_ST_PER_LEVEL = 2.0
+_LOUDNESS_SPAN_DB = 35.0  # semitones per Chao level when comparing to measured contours
 
 
 @dataclass(frozen=True)
@@ -40,16 +52,33 @@ def classify_contour(semitones: np.ndarray) -> int:
     return min(dist, key=dist.get)
 
 
+def _bridge(mask: np.ndarray, gap: int) -> np.ndarray:
+    """Close voicing dropouts of up to `gap` frames: pYIN flickers where pitch turns or dips low."""
+    out = mask.copy()
+    idx = np.flatnonzero(mask)
+    for a, b in zip(idx[:-1], idx[1:], strict=True):
+        if 1 < b - a <= gap + 1:
+            out[a:b] = True
+    return out
+
+
 def syllable_contours(audio: np.ndarray, sample_rate: int, spans: list[tuple[int, int]]) -> list[np.ndarray | None]:
     """Semitone contours of the voiced part of each (start, end) sample span, by pYIN."""
     import librosa
 
     hop = FRAME // 2
     f0, voiced, _ = librosa.pyin(audio, fmin=50, fmax=500, sr=sample_rate, frame_length=4 * hop, hop_length=hop)
+    # pYIN finds "pitch" in near-silence too: only frames within 35 dB of the loudest count.
+    level = 20 * np.log10(librosa.feature.rms(y=audio, frame_length=4 * hop, hop_length=hop)[0] + 1e-9)
+    voiced &= np.isfinite(f0) & (level > level.max() - _LOUDNESS_SPAN_DB)
     out = []
     for a, b in spans:
-        seg_f0, seg_v = f0[a // hop: b // hop + 1], voiced[a // hop: b // hop + 1]
-        vals = seg_f0[seg_v & np.isfinite(seg_f0)]
+        seg = slice(a // hop, b // hop + 1)
+        run = longest_run(_bridge(voiced[seg], 2))
+        vals = f0[seg][run][voiced[seg][run]]
+        # Onset and offset frames carry consonant and voicing transients, not the tone.
+        trim = len(vals) // 10
+        vals = vals[trim: len(vals) - trim]
         out.append(12 * np.log2(vals / np.median(vals)) if len(vals) >= 4 else None)
     return out
 
