@@ -124,3 +124,13 @@ def test_gradient_reaches_the_style(model, ids, style):
     audio.pow(2).mean().backward()
     assert style_t.grad is not None
     assert torch.count_nonzero(style_t.grad[:128]) > 0  # the decoder half of the style
+
+
+def test_int8_decoder_close_to_the_float_decoder(model, baseline):
+    # `decode` runs the statically quantised int8 export, `decode_tensor` the float PyTorch decoder.
+    enc, audio, prosody = baseline
+    with torch.inference_mode():
+        reference = model.decode_tensor(enc, prosody).numpy()
+    assert len(reference) == len(audio)
+    corr = np.corrcoef(_log_mel(audio).ravel(), _log_mel(reference).ravel())[0, 1]
+    assert corr > 0.97, corr

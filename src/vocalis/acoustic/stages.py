@@ -1,7 +1,7 @@
 """Kokoro's acoustic model as explicit stages: encode -> durations -> prosody (F0, energy) -> decode.
 
 Each stage is exposed so that callers can inspect or edit what flows between them (timing code
-distributes duration rounding itself, prosody edits go through `synthesize(edit=...)`).
+distributes duration rounding itself, duration and prosody edits go through `synthesize(edit_durations=..., edit=...)`).
 
 Differentiable path: pass the style as a torch tensor with `requires_grad=True` to `encode`, then call
 `decode_tensor`, which returns the waveform as a torch tensor with the autograd graph attached:
@@ -12,13 +12,14 @@ Differentiable path: pass the style as a torch tensor with `requires_grad=True` 
     audio = model.decode_tensor(enc, prosody)              # torch [FRAME * durations.sum()]
     loss(audio).backward()                                 # style.grad is now set
 
-The numpy-facing stages run without autograd; `decode` runs the decoder's ONNX export (faster on CPU)
-and `decode_tensor` the PyTorch decoder with the same weights.
+The numpy-facing stages run without autograd; `decode` runs the decoder's int8 ONNX export (several
+times faster on CPU, see `onnx_decoder`) and `decode_tensor` the float PyTorch decoder with the same
+weights, built on its first call (it holds two thirds of the weights, which inference never needs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -28,14 +29,24 @@ import torch
 
 from vocalis.acoustic import assets
 from vocalis.acoustic.net import KokoroNet
-from vocalis.acoustic.onnx_decoder import decoder_session, run_decoder
-from vocalis.acoustic.weights import onnx_state_dict
+from vocalis.acoustic.net.istftnet import Decoder
+from vocalis.acoustic.net.model import build_decoder
+from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
+from vocalis.acoustic.weights import cached_state_dict
 
 SAMPLE_RATE = 24000
 FRAME = 600  # samples per duration frame (25 ms); F0 / energy curves have 2 values per frame
 STYLE_DIM = 256
 _HARMONICS = 9  # fundamental + 8 overtones in the harmonic source
 _NOISE_SEED = 0  # the source noise is seeded per call, so the same inputs give the same audio
+# Int8 calibration of the decoder: Kokoro phonemes of varied English and Mandarin sentences (statement,
+# question, exclamation, numbers, tones), each rendered with a different built-in voice.
+_CALIBRATION = (
+    "ðə wˈɛðəɹ wʌz kˈOld ænd wˈɪndi, sˌO wi stˈAd ɪnsˈId ænd ɹˈɛd bˈʊks ˈɔl ˌæftəɹnˈun.",
+    "kˌæn ju bəlˈiv ɪt? ʃˌi wˈʌn ðə ɹˈAs bI ˈɔlmOst θɹˈi hˈOl sˈɛkəndz!",
+    "ʨi→ntʰjɛ→ntʰjɛ→nʨʰi↘ xə↗nxau↓, wo↓mən i↘ʨʰi↓ ʨʰy↘ kʊ→ŋɥɛ↗n sa↘npu↘ pa.",
+    "ɪn nˌIntˈin sˌɪkstinˈIn, ˈæstɹənˌɔts lˈændᵻd ˌɔn ðə mˈun.",
+)
 
 
 @dataclass
@@ -72,11 +83,23 @@ def source_noise(frames: int) -> torch.Tensor:
 class AcousticModel:
     sample_rate: int = SAMPLE_RATE
 
-    def __init__(self, net: KokoroNet, decoder: ort.InferenceSession | None = None):
-        """`decoder`: the ONNX export of `net.decoder` for `decode` (None: decode with PyTorch)."""
+    def __init__(self, net: KokoroNet, decoder: ort.InferenceSession | None = None,
+                 torch_decoder: Callable[[], Decoder] | None = None):
+        """`decoder`: the ONNX export of the decoder for `decode` (None: decode with PyTorch).
+        `torch_decoder`: builds the PyTorch decoder when `net` has none (called once, on first need)."""
         self.net = net.eval().requires_grad_(False)
         self._decoder = decoder
+        self._build_torch_decoder = torch_decoder
         self._vocab_size = net.bert.config.vocab_size
+
+    @property
+    def torch_decoder(self) -> Decoder:
+        """The PyTorch decoder (`net.decoder`), built on first use if the net was loaded without it."""
+        if self.net.decoder is None:
+            if self._build_torch_decoder is None:
+                raise RuntimeError("this model was built without a PyTorch decoder")
+            self.net.decoder = self._build_torch_decoder().eval().requires_grad_(False)
+        return self.net.decoder
 
     def encode(self, token_ids: Sequence[int], style: np.ndarray | torch.Tensor) -> Encoded:
         """Token ids WITHOUT boundary pads (added here); style [256] from a voice pack row.
@@ -127,7 +150,7 @@ class AcousticModel:
     def decode_tensor(self, enc: Encoded, prosody: Prosody) -> torch.Tensor:
         """Like `decode`, on torch; differentiable w.r.t. the style given to `encode`."""
         asr, f0, energy, noise = self._decoder_inputs(enc, prosody)
-        return self.net.decoder(asr, f0, energy, enc.style[:, :128], noise).reshape(-1)
+        return self.torch_decoder(asr, f0, energy, enc.style[:, :128], noise).reshape(-1)
 
     @staticmethod
     def _decoder_inputs(enc: Encoded, prosody: Prosody) -> tuple[torch.Tensor, ...]:
@@ -145,19 +168,47 @@ class AcousticModel:
         style: np.ndarray,
         speed: float = 1.0,
         edit: Callable[[Prosody], Prosody] | None = None,
+        edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, Prosody]:
-        """encode -> durations (rounded like Kokoro: round, clamp >= 1) -> prosody -> edit -> decode."""
+        """encode -> durations (rounded like Kokoro: round, clamp >= 1) -> edit_durations -> prosody
+        -> edit -> decode. The hooks see and return plain numpy data."""
         enc = self.encode(token_ids, style)
         durations = np.maximum(np.round(self.predict_durations(enc, speed)), 1).astype(np.int64)
+        if edit_durations is not None:
+            durations = edit_durations(durations)
         prosody = self.predict_prosody(enc, durations)
         if edit is not None:
             prosody = edit(prosody)
         return self.decode(enc, prosody), prosody
 
+    def calibration_feeds(self) -> Iterator[dict[str, np.ndarray]]:
+        """Decoder inputs of the built-in calibration sentences, for int8 quantisation."""
+        vocab, packs = assets.vocab(), assets.voice_packs()
+        for phonemes, voice in zip(_CALIBRATION, sorted(packs), strict=False):
+            ids = [vocab[c] for c in phonemes if c in vocab]
+            with torch.inference_mode():
+                enc = self.encode(ids, packs[voice][len(ids) - 1])
+                durations = np.maximum(np.round(self.predict_durations(enc)), 1).astype(np.int64)
+                asr, f0, energy, noise = self._decoder_inputs(enc, self.predict_prosody(enc, durations))
+                values = (asr, f0, energy, enc.style[:, :128], noise)
+                yield {k: v.numpy().astype(np.float32) for k, v in zip(INPUTS, values, strict=True)}
+
 
 @cache
 def acoustic_model() -> AcousticModel:
-    """The process-wide model, loaded on first use."""
-    net = KokoroNet()
-    net.load_state_dict(onnx_state_dict(assets.model_path()), strict=True)
-    return AcousticModel(net, decoder_session(net.decoder))
+    """The process-wide model, loaded on first use.
+
+    Weights come from a cached state dict; the PyTorch decoder is only built for `decode_tensor` (or
+    the one-time ONNX export), so plain synthesis never holds its float weights."""
+    model_file, cache = assets.model_path(), assets.cache_dir()
+    net = KokoroNet(decoder=False)
+    net.load_state_dict(cached_state_dict(model_file, cache, decoder=False), strict=True)
+
+    def torch_decoder() -> Decoder:
+        decoder = build_decoder()
+        decoder.load_state_dict(cached_state_dict(model_file, cache, decoder=True), strict=True)
+        return decoder
+
+    model = AcousticModel(net, torch_decoder=torch_decoder)
+    model._decoder = decoder_session(torch_decoder, model.calibration_feeds)
+    return model

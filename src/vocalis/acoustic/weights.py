@@ -14,6 +14,7 @@ quantisation, so a weight appears in one of these forms:
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -67,6 +68,38 @@ def _lstm(w: np.ndarray, r: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+STATE_VERSION = 2  # bump whenever onnx_state_dict's output changes
+_DECODER = "decoder."
+
+
+def cached_state_dict(onnx_path: Path, cache: Path, decoder: bool) -> dict[str, torch.Tensor]:
+    """`onnx_state_dict(onnx_path)` split in two, each saved once as a torch file in `cache`:
+    `decoder=True` gives the decoder's entries (keys without the `decoder.` prefix), False the rest.
+
+    Parsing the 92 MB protobuf and dequantising costs time and several hundred MB of transient memory
+    on every start, and inference never needs the float decoder (two thirds of the weights), so the two
+    halves load separately. Not memory-mapped: on the reference VM the kernel reclaims idle file-backed
+    pages, and re-faulting the weights made the first calls after a pause ten times slower.
+    A torn or stale file is rebuilt, not trusted."""
+    paths = {part: cache / f"{onnx_path.stem}.state-v{STATE_VERSION}.{part}.pt" for part in ("front", "decoder")}
+    path = paths["decoder" if decoder else "front"]
+    if path.exists():
+        try:
+            return torch.load(path, weights_only=True)
+        except Exception:  # noqa: BLE001 - truncated or corrupt (zip, pickle or I/O errors): rebuild
+            pass
+    state = onnx_state_dict(onnx_path)
+    parts = {
+        "decoder": {k.removeprefix(_DECODER): v for k, v in state.items() if k.startswith(_DECODER)},
+        "front": {k: v for k, v in state.items() if not k.startswith(_DECODER)},
+    }
+    for part, out in paths.items():
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        torch.save(parts[part], tmp)
+        tmp.replace(out)  # atomic: readers see the old file or the whole new one
+    return parts["decoder" if decoder else "front"]
+
+
 def onnx_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Dequantised float32 tensors keyed by KokoroNet state-dict keys."""
     graph = onnx.load(str(path)).graph
@@ -104,4 +137,6 @@ def onnx_state_dict(path: Path) -> dict[str, torch.Tensor]:
             ("_quantized", "_scale", "_zero_point", "_shape")
         ) and value.dtype == np.float32 and ".stft." not in name:  # STFT bases are rebuilt, not loaded
             out.setdefault(_state_key(name), value)
-    return {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in out.items()}
+    # Contiguous: the tensors are assigned to the modules as they are (no copy), and transposed
+    # views (MatMul, LSTM weights) would send every matmul down a slow strided path.
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32, order="C")) for k, v in out.items()}

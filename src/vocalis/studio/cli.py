@@ -72,6 +72,17 @@ def cmd_phonemes(args: argparse.Namespace) -> None:
         print(f"[{seg.lang}] {seg.text}\n      {seg.phonemes}{pause}")
 
 
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from vocalis.pipeline import Vocalis
+
+    print("preparing the models (joins the model parts and builds the decoder cache on first use)...",
+          file=sys.stderr)
+    tts = Vocalis()
+    for text in ("Ready.", "好了。"):
+        tts.synthesize(text)
+    print("ready", file=sys.stderr)
+
+
 def _speed(value: str) -> float:
     try:
         return float(value)
@@ -109,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("-f", "--file")
     ph.add_argument("--lang", default="auto", choices=["auto", "en", "zh"])
     ph.set_defaults(run=cmd_phonemes)
+    prep = sub.add_parser("prepare", help="build the model caches now instead of on first use (about a minute)")
+    prep.set_defaults(run=cmd_prepare)
     return p
 
 

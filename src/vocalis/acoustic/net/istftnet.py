@@ -107,7 +107,9 @@ class STFT(nn.Module):
         ones = torch.ones_like(magnitude[:, :1])
         envelope = F.conv_transpose1d(ones, self.window_sq, stride=self.hop)
         half = self.n_fft // 2
-        return (y / envelope)[..., half:-half]
+        # Trim before dividing: the envelope is zero at the outermost samples, and dividing there would
+        # send NaN gradients (0 * inf) back through the trimmed-away samples.
+        return y[..., half:-half] / envelope[..., half:-half]
 
 
 class SourceModuleHnNSF(nn.Module):

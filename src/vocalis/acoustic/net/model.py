@@ -27,7 +27,9 @@ ISTFTNET = dict(upsample_kernel_sizes=[20, 12], upsample_rates=[10, 6], gen_istf
 class KokoroNet(nn.Module):
     """Submodules only; the stages that chain them live in vocalis.acoustic.stages."""
 
-    def __init__(self) -> None:
+    def __init__(self, decoder: bool = True) -> None:
+        """`decoder=False` leaves `self.decoder` None: the decoder holds two thirds of the weights and
+        inference runs its ONNX export, so it is only built when a caller needs it in PyTorch."""
         super().__init__()
         # "eager" attention keeps the graph simple and differentiable on every backend.
         config = AlbertConfig(vocab_size=N_TOKEN, attn_implementation="eager", **PLBERT)
@@ -35,4 +37,9 @@ class KokoroNet(nn.Module):
         self.bert_encoder = nn.Linear(config.hidden_size, HIDDEN_DIM)
         self.predictor = ProsodyPredictor(STYLE_DIM, HIDDEN_DIM, N_LAYER, MAX_DUR)
         self.text_encoder = TextEncoder(HIDDEN_DIM, TEXT_ENCODER_KERNEL_SIZE, N_LAYER, N_TOKEN)
-        self.decoder = Decoder(HIDDEN_DIM, STYLE_DIM, **ISTFTNET)
+        self.decoder = build_decoder() if decoder else None
+
+
+def build_decoder() -> Decoder:
+    """KokoroNet's decoder on its own (load it with the `decoder.`-prefixed state-dict entries)."""
+    return Decoder(HIDDEN_DIM, STYLE_DIM, **ISTFTNET)
