@@ -24,6 +24,9 @@ SPEED_RANGE = (0.5, 2.0)
 # Longer input is refused up front: at ~15 characters a second of speech this is over three hours
 # of audio, more than one request should hold.
 MAX_CHARS = 200_000
+# Longest segment, in phonemes (~6 s of speech). Longer sentences split at clauses first. The
+# decoder's working memory grows with segment length (about 1 GB for 10 s of speech).
+SEGMENT_PHONEMES = 150
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class Vocalis:
         ids_of = assets.vocab()
         start = 0.0
         spoken = False
-        for seg, is_last in _with_last(segments(text, lang=lang)):
+        for seg, is_last in _with_last(segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES)):
             ids = [ids_of[c] for c in seg.phonemes if c in ids_of]
             if not ids:
                 continue

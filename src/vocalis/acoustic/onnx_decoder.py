@@ -14,6 +14,7 @@ output is a log-magnitude where an 8-bit step is audible) and the STFT pair (exa
 
 from __future__ import annotations
 
+import ctypes
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -86,6 +87,7 @@ def _session(path: Path) -> ort.InferenceSession:
     # AdaIN time-reduction into a strided channel-last one (measured slower overall).
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     options.enable_cpu_mem_arena = False  # activations scale with utterance length: return them
+    options.enable_mem_pattern = False
     # Idle pool threads sleep instead of spinning: the element-wise ops between convolutions are mostly
     # single-threaded, and a spinning thread steals the core they (or a concurrent process) need.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -119,4 +121,19 @@ def decoder_session(
 def run_decoder(session: ort.InferenceSession, asr: np.ndarray, f0: np.ndarray, energy: np.ndarray,
                 style: np.ndarray, noise: np.ndarray) -> np.ndarray:
     feeds = dict(zip(INPUTS, (asr, f0, energy, style, noise), strict=True))
-    return session.run(None, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()})[0]
+    audio = session.run(None, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()})[0]
+    _trim_heap()
+    return audio
+
+
+def _trim_heap() -> None:
+    """Hand the decoder's freed activations (hundreds of MB per segment) back to the OS. Without it
+    glibc keeps them, fragmented, and the next segment's activations land on top."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc: nothing to trim
+    _LIBC = None
