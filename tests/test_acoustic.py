@@ -124,6 +124,7 @@ def test_gradient_reaches_the_style(model, ids, style):
     audio.pow(2).mean().backward()
     assert style_t.grad is not None
     assert torch.count_nonzero(style_t.grad[:128]) > 0  # the decoder half of the style
+    assert torch.isfinite(style_t.grad).all()
 
 
 def test_int8_decoder_close_to_the_float_decoder(model, baseline):

@@ -24,7 +24,7 @@ SPEED_RANGE = (0.5, 2.0)
 # Longer input is refused up front: at ~15 characters a second of speech this is over three hours
 # of audio, more than one request should hold.
 MAX_CHARS = 200_000
-# Longest segment, in phonemes (~6 s of speech). Longer sentences split at clauses first. The
+# Longest segment, in phonemes (~10 s of speech). Longer sentences split at clauses first. The
 # decoder's working memory grows with segment length (about 1 GB for 10 s of speech).
 SEGMENT_PHONEMES = 150
 
