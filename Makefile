@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := espeak-ng libsndfile1
 
-.PHONY: demo test install apt lint bench clean
+.PHONY: demo test install apt bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v espeak-ng >/dev/null || $(MAKE) apt
@@ -36,6 +36,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/synthesis.py
+	$(BIN)/python bench/tones.py
 
 clean:
 	rm -rf $(VENV) out

@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("-f", "--file")
     ph.add_argument("--lang", default="auto", choices=["auto", "en", "zh"])
     ph.set_defaults(run=cmd_phonemes)
-    prep = sub.add_parser("prepare", help="build the model caches now instead of on first use (about a minute)")
+    prep = sub.add_parser("prepare", help="build the model caches now instead of on first use (a few minutes, once)")
     prep.set_defaults(run=cmd_prepare)
     return p
 
