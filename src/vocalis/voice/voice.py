@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from vocalis.acoustic.assets import STYLE_DIM
 from vocalis.errors import VoiceError
 
-STYLE_DIM = 256
 TIMBRE = slice(0, 128)  # decoder half: spectral timbre, who is speaking
 PROSODY = slice(128, 256)  # predictor half: durations, rhythm, pitch level
 
