@@ -24,10 +24,10 @@ SPEED_RANGE = (0.5, 2.0)
 # Longer input is refused up front: at ~15 characters a second of speech this is over three hours
 # of audio, more than one request should hold.
 MAX_CHARS = 200_000
-# Longest segment, in phonemes (~7 s of speech). Longer sentences split at clauses first. The
-# decoder's working memory grows faster than segment length (measured: 0.4 GB for 3.6 s of speech,
-# 0.5 GB for 7 s, 1.6 GB for 13 s): this bound keeps peak RSS near 1.3-1.6 GB.
-SEGMENT_PHONEMES = 100
+# Longest segment, in phonemes (~10 s of speech). Longer sentences split at clauses first. The
+# decoder's working memory grows faster than segment length (0.4 GB for 3.6 s of speech, 0.5 GB for
+# 7 s, 1.6 GB for 13 s), but a bound of 100 split sentences mid-clause and doubled English WER.
+SEGMENT_PHONEMES = 150
 
 
 @dataclass(frozen=True)
