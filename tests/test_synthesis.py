@@ -81,3 +81,11 @@ def test_save_formats(tts, tmp_path, ext):
 def test_bad_input_is_a_clear_error(tts, kwargs, error):
     with pytest.raises(error):
         tts.synthesize(**kwargs)
+
+
+def test_stream_checks_the_request_at_the_call(tts):
+    # Nothing is iterated: a bad request must fail before any rendering starts.
+    with pytest.raises(TextError):
+        tts.stream("😀😀")
+    with pytest.raises(VoiceError):
+        tts.stream("Hello", voice="nobody")

@@ -66,13 +66,15 @@ class Vocalis:
     ) -> Iterator[Chunk]:
         """Render segment by segment; memory stays flat however long the text. The request is
         checked here, before anything renders, so a bad one fails at the call."""
-        return self._render(text, self._check(text, voice, lang, speed), lang, speed)
+        voice = self._check(text, voice, lang, speed)
+        # segments() rejects text with nothing speakable at the call, before any rendering.
+        return self._render(segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES), voice, speed)
 
-    def _render(self, text: str, voice: Voice, lang: str, speed: float) -> Iterator[Chunk]:
+    def _render(self, segs: Iterator[Segment], voice: Voice, speed: float) -> Iterator[Chunk]:
         ids_of = assets.vocab()
         start = 0.0
         spoken = False
-        for seg, is_last in _with_last(segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES)):
+        for seg, is_last in _with_last(segs):
             ids = [ids_of[c] for c in seg.phonemes if c in ids_of]
             if not ids:
                 continue
