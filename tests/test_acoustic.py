@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from vocalis.acoustic import assets
-from vocalis.acoustic.stages import FRAME, SAMPLE_RATE, Prosody, acoustic_model
+from vocalis.acoustic.stages import FRAME, SAMPLE_RATE, Prosody, acoustic_model, round_durations
 
 # "The quick brown fox jumps over the lazy dog." in Kokoro phonemes (about 2.5 s of speech).
 PHONEMES = "ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps ˌOvəɹ ðə lˈAzi dˈɔɡ."
@@ -80,7 +80,7 @@ def test_audio_length_matches_durations(baseline):
 
 def test_overridden_durations_give_exact_length(model, baseline):
     enc, _, prosody = baseline
-    longer = np.maximum(np.round(prosody.durations * 1.5), 1).astype(np.int64)
+    longer = round_durations(prosody.durations * 1.5)
     audio = model.decode(enc, model.predict_prosody(enc, longer))
     assert len(audio) == FRAME * longer.sum()
 
@@ -105,7 +105,7 @@ def test_close_to_the_int8_onnx(model, ids, style):
     onnx_durations = onnx_durations.ravel().astype(np.int64)
 
     enc = model.encode(ids, style)
-    ours = np.maximum(np.round(model.predict_durations(enc)), 1).astype(np.int64)
+    ours = round_durations(model.predict_durations(enc))
     assert np.abs(ours - onnx_durations).max() <= 1
     assert np.mean(ours == onnx_durations) > 0.85
 
@@ -118,7 +118,7 @@ def test_close_to_the_int8_onnx(model, ids, style):
 def test_gradient_reaches_the_style(model, ids, style):
     style_t = torch.tensor(style, requires_grad=True)
     enc = model.encode(ids[:8], style_t)
-    durations = np.maximum(np.round(model.predict_durations(enc)), 1).astype(np.int64)
+    durations = round_durations(model.predict_durations(enc))
     audio = model.decode_tensor(enc, model.predict_prosody(enc, durations))
     assert len(audio) == FRAME * durations.sum()
     audio.pow(2).mean().backward()

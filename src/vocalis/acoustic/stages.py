@@ -74,6 +74,11 @@ def _frame_index(durations: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.repeat(np.arange(len(durations)), durations))
 
 
+def round_durations(durations: np.ndarray) -> np.ndarray:
+    """Kokoro's rounding of predicted durations: nearest integer, at least one frame per token."""
+    return np.maximum(np.round(durations), 1).astype(np.int64)
+
+
 def source_noise(frames: int) -> torch.Tensor:
     """Gaussian noise for the harmonic-plus-noise source of `frames` duration frames."""
     rng = np.random.default_rng(_NOISE_SEED)
@@ -173,7 +178,7 @@ class AcousticModel:
         """encode -> durations (rounded like Kokoro: round, clamp >= 1) -> edit_durations -> prosody
         -> edit -> decode. The hooks see and return plain numpy data."""
         enc = self.encode(token_ids, style)
-        durations = np.maximum(np.round(self.predict_durations(enc, speed)), 1).astype(np.int64)
+        durations = round_durations(self.predict_durations(enc, speed))
         if edit_durations is not None:
             durations = edit_durations(durations)
         prosody = self.predict_prosody(enc, durations)
@@ -188,7 +193,7 @@ class AcousticModel:
             ids = [vocab[c] for c in phonemes if c in vocab]
             with torch.inference_mode():
                 enc = self.encode(ids, packs[voice][len(ids) - 1])
-                durations = np.maximum(np.round(self.predict_durations(enc)), 1).astype(np.int64)
+                durations = round_durations(self.predict_durations(enc))
                 asr, f0, energy, noise = self._decoder_inputs(enc, self.predict_prosody(enc, durations))
                 values = (asr, f0, energy, enc.style[:, :128], noise)
                 yield {k: v.numpy().astype(np.float32) for k, v in zip(INPUTS, values, strict=True)}

@@ -17,7 +17,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import Prosody
-    from vocalis.text import Segment
+    from vocalis.text import Segment, Syllable
 
 # Chao tone letters as (relative time, level 1-5) points; level 3 is the speaker's mid pitch.
 # Targets are reached a little before the vowel ends: its last frames fade and carry little pitch.
@@ -127,8 +127,14 @@ class MandarinTones:
         return out
 
     def prosody(self, prosody: Prosody) -> Prosody:
-        ends = np.cumsum(prosody.durations)
-        starts = ends - prosody.durations
-        spans = [(2 * starts[s.start + 1], 2 * ends[s.end], s.tone, f)
-                 for s, f in zip(self.syllables, self.final, strict=True)]
+        frames = syllable_frames(prosody.durations, self.syllables)
+        spans = [(2 * a, 2 * b, s.tone, f) for (a, b), s, f in zip(frames, self.syllables, self.final, strict=True)]
         return replace(prosody, f0=tone_contours(prosody.f0, prosody.energy, spans))
+
+
+def syllable_frames(durations: np.ndarray, syllables: Sequence[Syllable]) -> list[tuple[int, int]]:
+    """(first frame, end frame) of each syllable. Phoneme char i is token i + 1: the model's input
+    starts with a boundary token."""
+    ends = np.cumsum(durations)
+    starts = ends - durations
+    return [(int(starts[s.start + 1]), int(ends[s.end])) for s in syllables]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vocalis.acoustic.stages import FRAME
-from vocalis.acoustic.tones import longest_run
+from vocalis.acoustic.tones import longest_run, syllable_frames
 
 # Four syllables that differ only in tone (1, 2, 3, 4), read as a list.
 MINIMAL_SETS = (
@@ -90,10 +90,8 @@ def evaluate(tts, voice=None, sets=MINIMAL_SETS) -> list[ToneResult]:
     for chars in sets:
         text = "，".join(chars) + "。"
         for chunk in tts.stream(text, voice=voice, lang="zh"):
-            ends = np.cumsum(chunk.prosody.durations)
-            starts = ends - chunk.prosody.durations
             syls = chunk.segment.syllables
-            spans = [(FRAME * starts[s.start + 1], FRAME * ends[s.end]) for s in syls]
+            spans = [(FRAME * a, FRAME * b) for a, b in syllable_frames(chunk.prosody.durations, syls)]
             contours = syllable_contours(chunk.audio.samples, chunk.audio.sample_rate, spans)
             for s, c in zip(syls, contours, strict=True):
                 results.append(ToneResult(s.pinyin, s.tone, None if c is None else classify_contour(c)))
