@@ -29,10 +29,6 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
     @classmethod
-    def silence(cls, seconds: float, sample_rate: int) -> Audio:
-        return cls(np.zeros(round(seconds * sample_rate), np.float32), sample_rate)
-
-    @classmethod
     def concat(cls, parts: list[Audio]) -> Audio:
         if not parts:
             raise ValueError("nothing to concatenate")
