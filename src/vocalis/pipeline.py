@@ -24,9 +24,9 @@ SPEED_RANGE = (0.5, 2.0)
 # Longer input is refused up front: at ~15 characters a second of speech this is over three hours
 # of audio, more than one request should hold.
 MAX_CHARS = 200_000
-# Longest segment, in phonemes (~10 s of speech). Longer sentences split at clauses first. The
-# decoder's working memory grows faster than segment length (0.4 GB for 3.6 s of speech, 0.5 GB for
-# 7 s, 1.6 GB for 13 s), but a bound of 100 split sentences mid-clause and doubled English WER.
+# Longest segment, in phonemes (~10 s of speech). Longer sentences split at clauses first; a bound of
+# 100 split sentences mid-clause and doubled English WER. The decoder needs ~20 MB of working memory
+# per second of a segment, returned after each one.
 SEGMENT_PHONEMES = 150
 
 

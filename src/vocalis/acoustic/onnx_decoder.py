@@ -1,20 +1,21 @@
 """The decoder as a statically quantised int8 ONNX, run with onnxruntime: the fast inference path.
 
-The decoder is ~95 % of synthesis time and almost all of it is 1-D convolution; int8 convolutions
-(QLinearConv, VNNI) run ~3x faster than fp32 ones on the reference CPU. Kokoro's own int8 ONNX is
-dynamically quantised (ConvInteger, activation ranges measured at run time) and is slower than fp32, so
-we build our own once, lazily: export the PyTorch decoder (our dequantised weights) to fp32 ONNX, then
+The decoder is ~85 % of synthesis time. Its 1-D convolutions run ~3x faster in int8 (QLinearConv,
+VNNI) than in fp32 on the reference CPU, after which the element-wise AdaIN and Snake passes between
+them take most of the time (see `net.istftnet._adain_snake`). Kokoro's own int8 ONNX is dynamically
+quantised (ConvInteger, activation ranges measured at run time) and is slower than fp32, so we build
+our own once, lazily: export the PyTorch decoder (our dequantised weights) to fp32 ONNX, then
 quantise it statically (per-channel int8 weights, uint8 activations with ranges calibrated on the
 decoder inputs of a few built-in sentences and voices). Both steps write atomically into
 `assets.cache_dir()` under names carrying DECODER_VERSION, and a file that fails to load is rebuilt.
 
-Convolutions that stay float: the F0/energy/noise input convs and conv_post (tiny, and conv_post's
+Convolutions that stay float: the F0/energy/excitation input convs and conv_post (tiny, and conv_post's
 output is a log-magnitude where an 8-bit step is audible) and the STFT pair (exact DSP).
 """
 
 from __future__ import annotations
 
-import ctypes
+import logging
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -35,15 +36,15 @@ from onnxruntime.quantization import (
 from vocalis.acoustic import assets
 from vocalis.acoustic.net.istftnet import Decoder
 
-DECODER_VERSION = 4  # bump whenever the decoder code, the weight loading or the quantisation changes
-INPUTS = ("asr", "f0", "energy", "style", "noise")
+DECODER_VERSION = 6  # bump whenever the decoder code, the weight loading or the quantisation changes
+INPUTS = ("asr", "f0", "energy", "style", "source")
 _FLOAT = ("/F0_conv/", "/N_conv/", "/generator/Conv", "/generator/noise_convs.", "/generator/conv_post/")
 
 
 def _export(decoder: Decoder, out: Path) -> None:
     frames = 8  # any length: every axis that depends on it is declared dynamic
     args = (torch.zeros(1, 512, frames), torch.full((1, 2 * frames), 100.0), torch.zeros(1, 2 * frames),
-            torch.zeros(1, 128), torch.zeros(1, 600 * frames, 9))
+            torch.zeros(1, 128), torch.zeros(1, 600 * frames))
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # TorchScript tracer chatter about shape-dependent Python ints
@@ -51,7 +52,7 @@ def _export(decoder: Decoder, out: Path) -> None:
             decoder, args, str(tmp), dynamo=False, opset_version=17, input_names=list(INPUTS),
             output_names=["audio"],
             dynamic_axes={"asr": {2: "frames"}, "f0": {1: "frames2"}, "energy": {1: "frames2"},
-                          "noise": {1: "samples"}, "audio": {2: "samples"}},
+                          "source": {1: "samples"}, "audio": {2: "samples"}},
         )
     tmp.replace(out)  # atomic: a concurrent or interrupted export never leaves a torn file behind
 
@@ -71,11 +72,16 @@ def _quantise(fp32: Path, out: Path, calibration: Iterable[dict[str, np.ndarray]
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        quantize_static(
-            str(fp32), str(tmp), _Feeds(calibration), quant_format=QuantFormat.QDQ, op_types_to_quantize=["Conv"],
-            nodes_to_quantize=convs, per_channel=True, activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
-        )
+        logging.disable(logging.WARNING)  # the quantiser logs advice about pre-processing on every call
+        try:
+            quantize_static(
+                str(fp32), str(tmp), _Feeds(calibration), quant_format=QuantFormat.QDQ,
+                op_types_to_quantize=["Conv"], nodes_to_quantize=convs, per_channel=True,
+                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                calibrate_method=CalibrationMethod.MinMax,
+            )
+        finally:
+            logging.disable(logging.NOTSET)
     tmp.replace(out)
 
 
@@ -86,12 +92,19 @@ def _session(path: Path) -> ort.InferenceSession:
     # EXTENDED, not ALL: ALL adds the NHWC layout pass for QLinearConv, whose transposes turn every
     # AdaIN time-reduction into a strided channel-last one (measured slower overall).
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.enable_cpu_mem_arena = False  # activations scale with utterance length: return them
+    # Activations scale with utterance length (hundreds of MB for a long segment). ORT's arena reuses
+    # them within a run and `_SHRINK` hands them back after it. Without the arena, glibc keeps the
+    # freed blocks, fragmented: a 10 s segment then peaked 2.4 GB above the model instead of 0.2 GB.
+    # Shapes change with every call, so no memory pattern is planned.
     options.enable_mem_pattern = False
     # Idle pool threads sleep instead of spinning: the element-wise ops between convolutions are mostly
     # single-threaded, and a spinning thread steals the core they (or a concurrent process) need.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+_SHRINK = ort.RunOptions()
+_SHRINK.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
 
 def decoder_session(
@@ -119,21 +132,6 @@ def decoder_session(
 
 
 def run_decoder(session: ort.InferenceSession, asr: np.ndarray, f0: np.ndarray, energy: np.ndarray,
-                style: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    feeds = dict(zip(INPUTS, (asr, f0, energy, style, noise), strict=True))
-    audio = session.run(None, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()})[0]
-    _trim_heap()
-    return audio
-
-
-def _trim_heap() -> None:
-    """Hand the decoder's freed activations (hundreds of MB per segment) back to the OS. Without it
-    glibc keeps them, fragmented, and the next segment's activations land on top."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
-except OSError:  # not glibc: nothing to trim
-    _LIBC = None
+                style: np.ndarray, source: np.ndarray) -> np.ndarray:
+    feeds = dict(zip(INPUTS, (asr, f0, energy, style, source), strict=True))
+    return session.run(None, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()}, _SHRINK)[0]

@@ -147,25 +147,26 @@ class AcousticModel:
         with torch.inference_mode():
             if self._decoder is None:
                 return self.decode_tensor(enc, prosody).numpy()
-            asr, f0, energy, noise = self._decoder_inputs(enc, prosody)
+            asr, f0, energy, source = self._decoder_inputs(enc, prosody)
             style = enc.style[:, :128].numpy()
-            audio = run_decoder(self._decoder, asr.numpy(), f0.numpy(), energy.numpy(), style, noise.numpy())
+            audio = run_decoder(self._decoder, asr.numpy(), f0.numpy(), energy.numpy(), style, source.numpy())
         return audio.reshape(-1)
 
     def decode_tensor(self, enc: Encoded, prosody: Prosody) -> torch.Tensor:
         """Like `decode`, on torch; differentiable w.r.t. the style given to `encode`."""
-        asr, f0, energy, noise = self._decoder_inputs(enc, prosody)
-        return self.torch_decoder(asr, f0, energy, enc.style[:, :128], noise).reshape(-1)
+        asr, f0, energy, source = self._decoder_inputs(enc, prosody)
+        return self.torch_decoder(asr, f0, energy, enc.style[:, :128], source).reshape(-1)
 
-    @staticmethod
-    def _decoder_inputs(enc: Encoded, prosody: Prosody) -> tuple[torch.Tensor, ...]:
+    def _decoder_inputs(self, enc: Encoded, prosody: Prosody) -> tuple[torch.Tensor, ...]:
         index = _frame_index(prosody.durations)
         frames = len(index)
         f0 = torch.as_tensor(np.asarray(prosody.f0, dtype=np.float32)).reshape(1, -1)
         energy = torch.as_tensor(np.asarray(prosody.energy, dtype=np.float32)).reshape(1, -1)
         if f0.shape[1] != 2 * frames or energy.shape[1] != 2 * frames:
             raise ValueError("f0 and energy need 2 values per duration frame")
-        return enc.text_features[..., index], f0, energy, source_noise(frames)
+        with torch.no_grad():  # the excitation is a fixed function of F0 (as in Kokoro)
+            source = self.net.source(f0, source_noise(frames))
+        return enc.text_features[..., index], f0, energy, source
 
     def synthesize(
         self,
@@ -194,8 +195,8 @@ class AcousticModel:
             with torch.inference_mode():
                 enc = self.encode(ids, packs[voice][len(ids) - 1])
                 durations = round_durations(self.predict_durations(enc))
-                asr, f0, energy, noise = self._decoder_inputs(enc, self.predict_prosody(enc, durations))
-                values = (asr, f0, energy, enc.style[:, :128], noise)
+                asr, f0, energy, source = self._decoder_inputs(enc, self.predict_prosody(enc, durations))
+                values = (asr, f0, energy, enc.style[:, :128], source)
                 yield {k: v.numpy().astype(np.float32) for k, v in zip(INPUTS, values, strict=True)}
 
 

@@ -30,6 +30,7 @@ _SCOPE_FIXES = [
     (re.compile(r"^encoder\.(F0|N|F0_proj|N_proj|shared)\b"), r"predictor.\1"),
     (re.compile(r"^encoder\."), ""),
     (re.compile(r"^decoder\.decoder\."), "decoder."),
+    (re.compile(r"^decoder\.generator\.m_source\."), "source."),  # KokoroNet.source (see net.model)
 ]
 
 
@@ -68,7 +69,7 @@ def _lstm(w: np.ndarray, r: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-STATE_VERSION = 2  # bump whenever onnx_state_dict's output changes
+STATE_VERSION = 3  # bump whenever onnx_state_dict's output changes
 _DECODER = "decoder."
 
 
@@ -97,6 +98,9 @@ def cached_state_dict(onnx_path: Path, cache: Path, decoder: bool) -> dict[str, 
         tmp = out.with_suffix(f".{os.getpid()}.tmp")
         torch.save(parts[part], tmp)
         tmp.replace(out)  # atomic: readers see the old file or the whole new one
+    for stale in cache.glob(f"{onnx_path.stem}.state-v*.pt"):  # earlier versions' files
+        if stale not in paths.values():
+            stale.unlink(missing_ok=True)
     return parts["decoder" if decoder else "front"]
 
 

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import math
+
 from torch import nn
 from transformers import AlbertConfig
 
-from vocalis.acoustic.net.istftnet import Decoder
+from vocalis.acoustic.net.istftnet import Decoder, SourceModuleHnNSF
 from vocalis.acoustic.net.modules import CustomAlbert, ProsodyPredictor, TextEncoder
 
 # hexgrad/Kokoro-82M config.json (v1.0), minus the vocabulary (vocalis.acoustic.assets.vocab()).
@@ -22,6 +24,9 @@ PLBERT = dict(hidden_size=768, num_attention_heads=12, intermediate_size=2048,
 ISTFTNET = dict(upsample_kernel_sizes=[20, 12], upsample_rates=[10, 6], gen_istft_hop_size=5,
                 gen_istft_n_fft=20, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5], [1, 3, 5]],
                 resblock_kernel_sizes=[3, 7, 11], upsample_initial_channel=512)
+SAMPLE_RATE = 24000
+# Samples per F0 value: the generator's upsampling times the iSTFT hop.
+UPSAMPLE_SCALE = math.prod(ISTFTNET["upsample_rates"]) * ISTFTNET["gen_istft_hop_size"]
 
 
 class KokoroNet(nn.Module):
@@ -37,6 +42,9 @@ class KokoroNet(nn.Module):
         self.bert_encoder = nn.Linear(config.hidden_size, HIDDEN_DIM)
         self.predictor = ProsodyPredictor(STYLE_DIM, HIDDEN_DIM, N_LAYER, MAX_DUR)
         self.text_encoder = TextEncoder(HIDDEN_DIM, TEXT_ENCODER_KERNEL_SIZE, N_LAYER, N_TOKEN)
+        # Kokoro's generator owns its harmonic source; here it is the front's last stage, so that the
+        # decoder is a pure filter of its inputs and can run on any slice of them (chunked decoding).
+        self.source = SourceModuleHnNSF(SAMPLE_RATE, UPSAMPLE_SCALE)
         self.decoder = build_decoder() if decoder else None
 
 
