@@ -48,14 +48,42 @@ class Audio:
 
     @classmethod
     def load(cls, path: str | Path) -> Audio:
-        """Any format libsndfile reads (wav, flac, mp3, ogg), mixed down to mono."""
+        """Any common format, mixed down to mono. libsndfile reads wav, flac, mp3 and ogg; what it can't
+        (m4a/aac, opus, webm: what phones and browsers record) is decoded by the FFmpeg inside PyAV."""
         import soundfile as sf
 
+        if not Path(path).is_file():
+            raise VocalisError(f"cannot read audio file {path}: no such file")
         try:
             data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise VocalisError(f"cannot read audio file {path}: {e}") from None
+        except (sf.LibsndfileError, RuntimeError):
+            return cls._load_ffmpeg(path)
         return cls(data.mean(axis=1).astype(np.float32), int(rate))
+
+    @classmethod
+    def _load_ffmpeg(cls, path: str | Path) -> Audio:
+        """Decode the first audio track with PyAV; channels are averaged, as in the libsndfile path."""
+        import av
+
+        try:
+            with av.open(str(path)) as container:
+                if not container.streams.audio:
+                    raise VocalisError(f"cannot read audio file {path}: it has no audio track")
+                stream = container.streams.audio[0]
+                # planar float at the stream's rate, whatever the codec's own sample format
+                resampler = av.AudioResampler(format="fltp", rate=stream.rate)
+                chunks = [
+                    out.to_ndarray().mean(axis=0)
+                    for frame in container.decode(stream)
+                    for out in resampler.resample(frame)
+                ]
+                chunks += [out.to_ndarray().mean(axis=0) for out in resampler.resample(None)]
+                rate = stream.rate
+        except av.FFmpegError as e:
+            reason = getattr(e, "strerror", None) or "not an audio file this build can decode"
+            raise VocalisError(f"cannot read audio file {path}: {reason}") from None
+        samples = np.concatenate(chunks) if chunks else np.zeros(0)
+        return cls(samples.astype(np.float32), int(rate))
 
     def save(self, path: str | Path) -> Path:
         """Write by extension (.wav .flac .mp3 .ogg); the file appears whole or not at all."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +12,7 @@ import numpy as np
 from vocalis.acoustic import assets
 from vocalis.acoustic.tones import MandarinTones
 from vocalis.audio import Audio
-from vocalis.errors import LanguageError, TextError, VocalisError
+from vocalis.errors import LanguageError, TextError, VocalisError, VoiceError
 from vocalis.text import Segment, detect_language, segments
 from vocalis.voice import Voice, default_voice, resolve_voice
 
@@ -81,7 +81,7 @@ class Vocalis:
             tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
             samples, prosody = self.acoustic.synthesize(
                 ids, voice.style_for(len(ids)), speed,
-                edit=tones and tones.prosody, edit_durations=tones and tones.durations,
+                edit=_prosody_edit(tones, voice.pitch_scale), edit_durations=tones and tones.durations,
             )
             # No pause after the last segment: the output ends when the speech does.
             pause = np.zeros(0 if is_last else round(seg.pause_after * self.sample_rate), np.float32)
@@ -97,6 +97,22 @@ class Vocalis:
     ) -> Audio:
         return Audio.concat([c.audio for c in self.stream(text, voice, lang, speed)])
 
+    def clone(
+        self, references: Sequence[str | Path | Audio], name: str, lang: str = "en", overwrite: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> Voice:
+        """Clone a voice from 3-30 s of someone's speech (one or more clips, any common format) and
+        save it in the voice library under `name`, usable everywhere a voice is accepted."""
+        from vocalis.voice.clone import Cloner
+        from vocalis.voice.library import check_name, save_voice, voice_path
+
+        check_name(name)  # a bad or taken name fails before minutes of work, not after
+        if voice_path(name).exists() and not overwrite:
+            raise VoiceError(f"a voice named {name!r} already exists: pick another name or replace it")
+        voice = Cloner(self.acoustic).clone(references, name, lang, progress)
+        save_voice(voice, overwrite=overwrite)
+        return voice
+
     @staticmethod
     def _check(text: str, voice, lang: str, speed: float) -> Voice:
         """Validate the request up front (before any model loads) and pick the voice."""
@@ -111,6 +127,19 @@ class Vocalis:
         if voice is None:
             return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
         return resolve_voice(voice)
+
+
+def _prosody_edit(tones: MandarinTones | None, pitch_scale: float) -> Callable[[Prosody], Prosody] | None:
+    """Mandarin tone contours, then the voice's pitch level (scaling keeps the contours' shape)."""
+    if pitch_scale == 1.0:
+        return tones and tones.prosody
+
+    def edit(prosody: Prosody) -> Prosody:
+        if tones is not None:
+            prosody = tones.prosody(prosody)
+        return replace(prosody, f0=prosody.f0 * np.float32(pitch_scale))
+
+    return edit
 
 
 def _with_last(items: Iterator[Segment]) -> Iterator[tuple[Segment, bool]]:

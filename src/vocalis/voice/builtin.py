@@ -35,13 +35,18 @@ def default_voice(lang: str) -> Voice:
 
 
 def resolve_voice(voice: str | Path | Voice) -> Voice:
-    """A Voice from a Voice, a built-in name, or a path to a saved .npz voice file."""
+    """A Voice from a Voice, a built-in name, a library name, or a path to a saved .npz voice file."""
     if isinstance(voice, Voice):
         return voice
+    from vocalis.voice.library import library_dir, load_voice
+
     voices = builtin_voices()
     if str(voice) in voices:
         return voices[str(voice)]
     path = Path(voice)
     if path.suffix == ".npz" and path.is_file():
         return Voice.load(path)
-    raise VoiceError(f"unknown voice {str(voice)!r}: choose one of {', '.join(voices)} or a .npz voice file")
+    if (library_dir() / f"{voice}.npz").is_file():
+        return load_voice(str(voice))
+    raise VoiceError(f"unknown voice {str(voice)!r}: choose a built-in voice ({', '.join(voices)}), "
+                     "a cloned voice (`vocalis voices` lists them) or a .npz voice file")

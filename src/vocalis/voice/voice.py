@@ -23,11 +23,16 @@ class Voice:
     style: np.ndarray
     language: str = "en"  # the language this voice reads best: "en" or "zh"
     description: str = ""
+    # Multiplies every F0 curve the model predicts: the prosody half sets a pitch level, and a clone
+    # brings it to its reference speaker's level with this.
+    pitch_scale: float = 1.0
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.style.ndim != 2 or self.style.shape[1] != STYLE_DIM or len(self.style) == 0:
             raise VoiceError(f"voice {self.name!r}: style must be [n, {STYLE_DIM}], got {self.style.shape}")
+        if not 0.25 <= self.pitch_scale <= 4.0:
+            raise VoiceError(f"voice {self.name!r}: pitch_scale {self.pitch_scale} is outside 0.25-4")
 
     def style_for(self, n_phonemes: int) -> np.ndarray:
         """The 256-d style for an utterance of `n_phonemes` phonemes."""
