@@ -83,3 +83,25 @@ def test_short_and_silent_input() -> None:
     silence = torch.zeros(12_000, requires_grad=True)
     ge2e_loss().embed(silence).sum().backward()
     assert torch.isfinite(silence.grad).all()
+
+
+def test_log_spectrum_is_the_voice_colour_not_its_loudness(clips: list[tuple[str, Audio]]) -> None:
+    """The long-term spectrum term of the cloning loss: loudness drops out, spectral tilt shows, and a
+    speaker's two clips sit closer together than two speakers do."""
+    import scipy.signal
+    import torch
+
+    loss = ge2e_loss()
+
+    def spectrum(samples: np.ndarray, rate: int) -> np.ndarray:
+        wave = torch.from_numpy(Audio(samples.astype(np.float32), rate).resample(24_000).samples)
+        return loss.log_spectrum(wave).numpy()
+
+    (_, a1), (_, a2), (_, b1) = clips[0], clips[1], clips[2]
+    base = spectrum(a1.samples, a1.sample_rate)
+    assert np.allclose(spectrum(0.3 * a1.samples, a1.sample_rate), base, atol=1e-3)
+    lowpassed = scipy.signal.sosfilt(scipy.signal.butter(4, 2000, fs=a1.sample_rate, output="sos"), a1.samples)
+    assert (spectrum(lowpassed, a1.sample_rate)[-10:] < base[-10:] - 3).all()  # the top bands lose > 3 nepers
+    same = np.mean((spectrum(a2.samples, a2.sample_rate) - base) ** 2)
+    other = np.mean((spectrum(b1.samples, b1.sample_rate) - base) ** 2)
+    assert same < other, (same, other)

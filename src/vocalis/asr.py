@@ -48,8 +48,10 @@ def _model():
 def transcribe(audio: Audio, lang: str | None = None) -> str:
     """Text heard in `audio` (Mandarin comes back in simplified characters)."""
     samples = audio.resample(16000).samples.astype(np.float32)
+    # Greedy temperature only: Whisper's fallback samples at higher temperatures, and a guard or a
+    # test that hears the same audio must hear the same words every time.
     segments, _ = _model().transcribe(samples, language=lang, beam_size=5, vad_filter=False,
-                                      condition_on_previous_text=False)
+                                      condition_on_previous_text=False, temperature=0.0)
     text = "".join(s.text for s in segments).strip()
     if lang == "zh" or (lang is None and any("\u4e00" <= c <= "\u9fff" for c in text)):
         import zhconv

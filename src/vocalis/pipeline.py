@@ -18,6 +18,7 @@ from vocalis.voice import Voice, default_voice, resolve_voice
 
 if TYPE_CHECKING:  # the acoustic stages import torch: load them only when speech is rendered
     from vocalis.acoustic.stages import AcousticModel, Prosody
+    from vocalis.voice.clone import Cloner
 
 LANGS = ("auto", "en", "zh")
 SPEED_RANGE = (0.5, 2.0)
@@ -48,6 +49,7 @@ class Vocalis:
         built-in packs); it exists to measure what the contours bring."""
         self._acoustic = acoustic
         self.tone_contours = tone_contours
+        self._cloner: Cloner | None = None  # kept: it remembers how the built-in packs sound
 
     @property
     def acoustic(self) -> AcousticModel:
@@ -109,7 +111,9 @@ class Vocalis:
         check_name(name)  # a bad or taken name fails before minutes of work, not after
         if voice_path(name).exists() and not overwrite:
             raise VoiceError(f"a voice named {name!r} already exists: pick another name or replace it")
-        voice = Cloner(self.acoustic).clone(references, name, lang, progress)
+        if self._cloner is None:
+            self._cloner = Cloner(self.acoustic)
+        voice = self._cloner.clone(references, name, lang, progress)
         save_voice(voice, overwrite=overwrite)
         return voice
 

@@ -138,6 +138,20 @@ class GE2ELoss:
         mean = partials.mean(0)
         return mean / mean.norm()
 
+    def log_spectrum(self, wave: torch.Tensor) -> torch.Tensor:
+        """[L] waveform -> [40] long-term average log-mel spectrum over its speech frames (frames above
+        5 % of the median energy), mean removed so loudness drops out: the spectral colour of a voice
+        (and of its recording), differentiable, on the encoder's own mel front end."""
+        import torch
+
+        wav = self.resample(wave.to(self.device, torch.float32))
+        spec = torch.stft(wav, self.n_fft, self.hop, window=self.window, center=True, return_complex=True)
+        mel = self.mel_basis @ spec.abs().pow(2)  # [40, frames]
+        energy = mel.sum(0)
+        speech = (energy > 0.05 * energy.median()).float()
+        log = torch.log((mel * speech).sum(1) / speech.sum().clamp_min(1) + 1e-9)
+        return log - log.mean()
+
     def __call__(self, wave: torch.Tensor, target: torch.Tensor | np.ndarray) -> torch.Tensor:
         """1 - cosine(embed(wave), target): 0 when the voice matches the target embedding."""
         import torch
