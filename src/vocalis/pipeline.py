@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vocalis.acoustic import assets
-from vocalis.acoustic.tones import MandarinTones
+from vocalis.acoustic.tones import MandarinTones, prosody_edit
 from vocalis.audio import Audio
 from vocalis.errors import LanguageError, TextError, VocalisError, VoiceError
 from vocalis.text import Segment, detect_language, segments
@@ -83,7 +83,7 @@ class Vocalis:
             tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
             samples, prosody = self.acoustic.synthesize(
                 ids, voice.style_for(len(ids)), speed,
-                edit=_prosody_edit(tones, voice.pitch_scale), edit_durations=tones and tones.durations,
+                edit=prosody_edit(tones, voice.pitch_scale), edit_durations=tones and tones.durations,
             )
             # No pause after the last segment: the output ends when the speech does.
             pause = np.zeros(0 if is_last else round(seg.pause_after * self.sample_rate), np.float32)
@@ -131,19 +131,6 @@ class Vocalis:
         if voice is None:
             return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
         return resolve_voice(voice)
-
-
-def _prosody_edit(tones: MandarinTones | None, pitch_scale: float) -> Callable[[Prosody], Prosody] | None:
-    """Mandarin tone contours, then the voice's pitch level (scaling keeps the contours' shape)."""
-    if pitch_scale == 1.0:
-        return tones and tones.prosody
-
-    def edit(prosody: Prosody) -> Prosody:
-        if tones is not None:
-            prosody = tones.prosody(prosody)
-        return replace(prosody, f0=prosody.f0 * np.float32(pitch_scale))
-
-    return edit
 
 
 def _with_last(items: Iterator[Segment]) -> Iterator[tuple[Segment, bool]]:

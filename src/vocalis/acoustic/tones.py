@@ -9,7 +9,7 @@ neighbouring syllables without steps. Measured with bench/tones.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -138,3 +138,17 @@ def syllable_frames(durations: np.ndarray, syllables: Sequence[Syllable]) -> lis
     ends = np.cumsum(durations)
     starts = ends - durations
     return [(int(starts[s.start + 1]), int(ends[s.end])) for s in syllables]
+
+
+def prosody_edit(tones: MandarinTones | None, pitch_scale: float) -> Callable[[Prosody], Prosody] | None:
+    """The F0 edit for one segment: Mandarin tone contours (`tones`, None outside Mandarin), then the
+    voice's pitch level (scaling keeps the contours' shape); None when there is nothing to edit."""
+    if pitch_scale == 1.0:
+        return tones and tones.prosody
+
+    def edit(prosody: Prosody) -> Prosody:
+        if tones is not None:
+            prosody = tones.prosody(prosody)
+        return replace(prosody, f0=prosody.f0 * np.float32(pitch_scale))
+
+    return edit

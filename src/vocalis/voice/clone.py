@@ -216,15 +216,15 @@ class _Probe:
 
     def prosody(self, style: np.ndarray, pitch_scale: float) -> tuple[Encoded, Prosody]:
         from vocalis.acoustic.stages import round_durations
+        from vocalis.acoustic.tones import prosody_edit
 
         enc = self.model.encode(self.ids, style)
         durations = round_durations(self.model.predict_durations(enc))
         if self._tones is not None:
             durations = self._tones.durations(durations)
         prosody = self.model.predict_prosody(enc, durations)
-        if self._tones is not None:
-            prosody = self._tones.prosody(prosody)
-        return enc, replace(prosody, f0=prosody.f0 * np.float32(pitch_scale))
+        edit = prosody_edit(self._tones, pitch_scale)
+        return enc, prosody if edit is None else edit(prosody)
 
     def median_f0(self, style: np.ndarray) -> float:
         _, prosody = self.prosody(style, 1.0)
