@@ -41,7 +41,9 @@ def test_normalised_similarity_spans_stranger_to_reference() -> None:
 def test_evaluate_cloning_on_one_speaker(tiny_data: Path, tmp_path: Path, capsys) -> None:
     from vocalis.eval.cloning import evaluate_cloning
 
-    report = evaluate_cloning(tiny_data, limit=1, progress=lambda _m: None, steps=1)
+    checkpoints: list[dict] = []
+    report = evaluate_cloning(tiny_data, limit=1, progress=lambda _m: None, steps=1, checkpoint=checkpoints.append)
+    assert [c["pairs"][0]["speaker"] for c in checkpoints] == ["1688"]  # written after the pair, before the end
     assert report["strangers"]["count"] == 5
     (pair,) = report["pairs"]
     assert "error" not in pair, pair

@@ -152,9 +152,17 @@ class AcousticModel:
             audio = run_decoder(self._decoder, asr.numpy(), f0.numpy(), energy.numpy(), style, source.numpy())
         return audio.reshape(-1)
 
-    def decode_tensor(self, enc: Encoded, prosody: Prosody) -> torch.Tensor:
-        """Like `decode`, on torch; differentiable w.r.t. the style given to `encode`."""
+    def decode_tensor(self, enc: Encoded, prosody: Prosody, frames: slice | None = None) -> torch.Tensor:
+        """Like `decode`, on torch; differentiable w.r.t. the style given to `encode`.
+
+        `frames`: decode only this window of duration frames (FRAME samples each), for gradient steps
+        at a fraction of the cost; the decoder's instance norms then take their statistics over the
+        window instead of the utterance."""
         asr, f0, energy, source = self._decoder_inputs(enc, prosody)
+        if frames is not None:
+            a, b, _ = frames.indices(asr.shape[-1])
+            asr, f0, energy = asr[..., a:b], f0[:, 2 * a:2 * b], energy[:, 2 * a:2 * b]
+            source = source[:, FRAME * a:FRAME * b]
         return self.torch_decoder(asr, f0, energy, enc.style[:, :128], source).reshape(-1)
 
     def _decoder_inputs(self, enc: Encoded, prosody: Prosody) -> tuple[torch.Tensor, ...]:

@@ -112,7 +112,10 @@ def cmd_eval_cloning(args: argparse.Namespace) -> None:
 
     if args.limit is not None and args.limit < 1:
         raise VocalisError(f"--limit must be at least 1, got {args.limit}")
-    report = evaluate_cloning(args.data, limit=args.limit, progress=lambda m: print(m, file=sys.stderr))
+    # The JSON is rewritten after every pair: a long run that is stopped keeps what it measured.
+    checkpoint = (lambda report: write_json(report, args.json)) if args.json else None
+    report = evaluate_cloning(args.data, limit=args.limit, progress=lambda m: print(m, file=sys.stderr),
+                              checkpoint=checkpoint)
     print_report(report)
     if args.json:
         write_json(report, args.json)
@@ -179,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "to another clip of the same speaker.")
     cl.add_argument("--data", required=True, metavar="DIR", help="speech data folder holding MANIFEST.tsv")
     cl.add_argument("--limit", type=int, metavar="N", help="evaluate at most N speakers")
-    cl.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
+    cl.add_argument("--json", metavar="OUT",
+                    help="also write every figure to this JSON file (rewritten after every pair)")
     cl.set_defaults(run=cmd_eval_cloning)
     return p
 

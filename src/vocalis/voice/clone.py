@@ -5,9 +5,12 @@ Kokoro's style is 128 timbre dims (decoder) + 128 prosody dims (duration/F0 pred
 from audio to style ships, so a clone is fitted: start from the built-in pack whose rendering sounds
 closest to the reference (GE2E speaker embedding), set the pitch level from the reference's median F0,
 then move the timbre half by gradient steps on two probe sentences, taken in turn so the fit holds
-beyond one text. The loss asks for the reference's GE2E embedding and its long-term spectrum: the
-encoder alone is many-to-one and can be pleased by styles that sound like nobody, while the spectrum
-pins the voice's physical colour (measured: with it, the independent judge's figure rose further).
+beyond one text. Each step decodes only a 1.6 s window of its probe, sliding along it from step to step:
+on 6 LibriSpeech speakers this took enrolment from 48 to 32 s and scored no worse on the independent
+judge (normalised d-vector 0.50 against 0.46 for whole probes), as each step hears different sounds.
+The loss asks for the reference's GE2E embedding and its long-term spectrum: the encoder alone is
+many-to-one and can be pleased by styles that sound like nobody, while the spectrum pins the voice's
+physical colour (measured: with it, the independent judge's figure rose further).
 Two guards keep the voice natural and intelligible: a penalty on the distance from the start pack
 (in the packs' own spread per dimension), and a Whisper check of the probes that pulls the timbre back
 towards the pack when they stop being understood. Judging a clone is left to an independent encoder
@@ -35,13 +38,14 @@ from vocalis.voice.voice import PROSODY, TIMBRE, Voice
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import AcousticModel, Encoded, Prosody
 
-# Probe sentences the timbre is fitted on, two per language taken in turn: ~2.5 s each (a gradient
-# step costs ~1.3 s per second of probe on 2 cores), with varied vowels, nasals and fricatives.
+# Probe sentences the timbre is fitted on, two per language taken in turn: ~3 s each, with varied
+# vowels, nasals and fricatives, decoded in windows (a gradient step costs ~1.3 s per second decoded).
 PROBES = {
     "en": ("She sells fresh bread every morning.", "Could you bring the yellow umbrella to my office?"),
     "zh": ("我们明天早上一起去公园散步，好吗？", "请把那本蓝色的书放在桌子上。"),
 }
 METHOD = "nearest-pack + GE2E and spectrum timbre fit"
+WINDOW_FRAMES = 64  # 1.6 s, one GE2E partial window
 PITCH_RANGE = (0.5, 2.0)
 # Weight of the long-term spectrum term (squared log-mel difference, ~2 before fitting) against the
 # speaker term (1 - cosine, ~0.3).
@@ -81,12 +85,14 @@ def median_f0(audio: Audio) -> float:
 class Cloner:
     """Fits voices; holds the models it needs (loaded once, on first use)."""
 
-    def __init__(self, model: AcousticModel, steps: int = 8, regulariser: float = 0.02, lr: float = 0.1):
-        """`steps` gradient steps on the timbre (~4 s each on 2 cores; a count, not a time budget, so
-        the same reference gives the same voice on any machine). `regulariser`: weight of the squared
-        distance from the start pack, in the packs' standard deviations per dimension, averaged."""
+    def __init__(self, model: AcousticModel, steps: int = 8, regulariser: float = 0.02, lr: float = 0.1,
+                 window: int | None = WINDOW_FRAMES):
+        """`steps` gradient steps on the timbre (~2.5 s each on 2 cores; a count, not a time budget, so
+        the same reference gives the same voice on any machine), each decoding `window` frames of its
+        probe (None: all of it). `regulariser`: weight of the squared distance from the start pack, in
+        the packs' standard deviations per dimension, averaged."""
         self.model = model
-        self.steps, self.regulariser, self.lr = steps, regulariser, lr
+        self.steps, self.regulariser, self.lr, self.window = steps, regulariser, lr, window
         packs = np.stack([v.style for v in builtin_voices().values()])  # [5, 510, 256]
         self._spread = torch.from_numpy(packs[..., TIMBRE].reshape(-1, 128).std(axis=0).clip(min=1e-3))
         self._probes: dict[str, tuple[_Probe, ...]] = {}
@@ -114,10 +120,10 @@ class Cloner:
         say(f"closest built-in voice: {start_name} (similarity {scores[start_name]:.2f}); pitch x{pitch:.2f}")
 
         timbre = self._fit(probes, start, pitch, ref.audio, torch.from_numpy(target).float(), say)
-        style, kept, errors = self._intelligible(probes, start, timbre, pitch, lang)
+        style, kept, errors, heard = self._intelligible(probes, start, timbre, pitch, lang)
         if kept < 1:
             say(f"kept {kept:.0%} of the fit: further, the probe sentences were no longer understood")
-        similarity = float(ge2e_embedding(probes[0].render(style, pitch)) @ target)
+        similarity = float(ge2e_embedding(heard) @ target)
         report = CloneReport(start_name, scores[start_name], similarity, pitch, self.steps, kept, errors,
                              time.perf_counter() - started)
         say(f"similarity {report.similarity_start:.2f} -> {report.similarity:.2f} in {self.steps} steps, "
@@ -149,30 +155,31 @@ class Cloner:
         return self._pack_embeddings[lang]
 
     def _intelligible(self, probes: Sequence[_Probe], start: np.ndarray, timbre: np.ndarray, pitch: float,
-                      lang: str) -> tuple[np.ndarray, float, float]:
+                      lang: str) -> tuple[np.ndarray, float, float, Audio]:
         """The fitted style, or one pulled back towards the start pack, whose probes Whisper still
         understands: the speaker encoder can be pleased by styles that no longer speak (seen: a clone
-        that said only "I'm sorry"). Returns the style, the fraction of the fit kept and its error rate."""
+        that said only "I'm sorry"). Returns the style, the fraction of the fit kept, its error rate
+        and its rendering of the first probe."""
         from vocalis.asr import transcribe
         from vocalis.eval.metrics import cer, wer
 
         score = cer if lang == "zh" else wer
 
-        def errors(style: np.ndarray) -> float:
-            rates = []
+        def errors(style: np.ndarray) -> tuple[float, Audio]:
+            rates, heard = [], []
             for probe in probes:
-                audio = probe.render(style, pitch)
+                heard.append(audio := probe.render(style, pitch))
                 clipped = np.mean(np.abs(audio.samples) > 0.99) > 1e-3
                 rates.append(1.0 if clipped else score(probe.text, transcribe(audio, lang=lang)))
-            return float(np.mean(rates))
+            return float(np.mean(rates)), heard[0]
 
         for kept in (1.0, 0.5):
             style = start.copy()
             style[TIMBRE] = start[TIMBRE] + kept * (timbre - start[TIMBRE])
-            rate = errors(style)
+            rate, audio = errors(style)
             if rate <= MAX_PROBE_ERRORS:
-                return style, kept, rate
-        return start.copy(), 0.0, errors(start)
+                return style, kept, rate, audio
+        return start.copy(), 0.0, *errors(start)
 
     def _fit(self, probes: Sequence[_Probe], start: np.ndarray, pitch: float, reference: Audio,
              target: torch.Tensor, say: Callable[[str], None]) -> np.ndarray:
@@ -185,9 +192,10 @@ class Cloner:
         t0 = torch.from_numpy(start[TIMBRE]).float()
         timbre = t0.clone().requires_grad_(True)
         optimiser = torch.optim.Adam([timbre], lr=self.lr)
+        visits = -(-self.steps // len(probes))
         for step in range(self.steps):
             probe, (enc, prosody) = probes[step % len(probes)], fixed[step % len(probes)]
-            audio = probe.render_tensor(enc, prosody, timbre)
+            audio = probe.render_tensor(enc, prosody, timbre, self._window(step // len(probes), visits, prosody))
             similarity = torch.dot(encoder.embed(audio), target)
             colour = ((encoder.log_spectrum(audio) - spectrum) ** 2).mean()
             drift = (((timbre - t0) / self._spread) ** 2).mean()
@@ -197,6 +205,15 @@ class Cloner:
             optimiser.step()
             say(f"step {step + 1}/{self.steps}: similarity {similarity.item():.3f}")
         return timbre.detach().numpy().copy()
+
+
+    def _window(self, visit: int, visits: int, prosody: Prosody) -> slice | None:
+        """The frames decoded on a probe's `visit`-th step: windows sliding from its start to its end."""
+        frames = int(prosody.durations.sum())
+        if self.window is None or frames <= self.window:
+            return None
+        start = round(visit * (frames - self.window) / max(visits - 1, 1))
+        return slice(start, start + self.window)
 
 
 class _Probe:
@@ -236,10 +253,12 @@ class _Probe:
             enc, prosody = self.prosody(style, pitch_scale)
             return Audio(self.model.decode(enc, prosody), self.model.sample_rate)
 
-    def render_tensor(self, enc: Encoded, prosody: Prosody, timbre: torch.Tensor) -> torch.Tensor:
-        """The probe with `timbre` as the decoder's style, differentiable w.r.t. `timbre`."""
+    def render_tensor(self, enc: Encoded, prosody: Prosody, timbre: torch.Tensor,
+                      frames: slice | None = None) -> torch.Tensor:
+        """The probe (or a window of its frames) with `timbre` as the decoder's style, differentiable
+        w.r.t. `timbre`."""
         style = torch.cat([timbre, enc.style[0, PROSODY]])[None]
-        return self.model.decode_tensor(replace(enc, style=style), prosody)
+        return self.model.decode_tensor(replace(enc, style=style), prosody, frames)
 
 
 def _round(value: object) -> object:
