@@ -19,6 +19,7 @@ towards the pack when they stop being understood. Judging a clone is left to an 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -143,16 +144,31 @@ class Cloner:
         return self._probes[lang]
 
     def _packs_heard(self, lang: str) -> dict[str, np.ndarray]:
-        """GE2E embedding of each built-in pack reading the first probe (computed once per language)."""
+        """GE2E embedding of each built-in pack reading the first probe: computed once per language and
+        kept in the cache folder, so a fresh `vocalis clone` does not render every pack again (~7 s).
+        The file is named by a hash of everything the embeddings depend on."""
+        from vocalis.acoustic import assets
+        from vocalis.acoustic.onnx_decoder import DECODER_VERSION
         from vocalis.eval.speakers import ge2e_embedding
 
-        if lang not in self._pack_embeddings:
-            probe = self._probes_for(lang)[0]
-            self._pack_embeddings[lang] = {
-                pack.name: ge2e_embedding(probe.render(pack.style_for(probe.n_ids), 1.0))
-                for pack in builtin_voices().values()
-            }
-        return self._pack_embeddings[lang]
+        if lang in self._pack_embeddings:
+            return self._pack_embeddings[lang]
+        probe, packs = self._probes_for(lang)[0], builtin_voices()
+        key = hashlib.sha256(np.asarray(probe.ids, np.int64).tobytes() + str(DECODER_VERSION).encode())
+        for pack in packs.values():
+            key.update(pack.name.encode() + pack.style_for(probe.n_ids).tobytes())
+        path = assets.cache_dir() / f"clone-packs-{lang}-{key.hexdigest()[:16]}.npz"
+        try:
+            with np.load(path) as cached:
+                heard = {name: cached[name] for name in packs}
+        except (OSError, ValueError, KeyError):  # absent, torn or stale: render again
+            heard = {name: ge2e_embedding(probe.render(pack.style_for(probe.n_ids), 1.0))
+                     for name, pack in packs.items()}
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, **heard)
+            tmp.replace(path)
+        self._pack_embeddings[lang] = heard
+        return heard
 
     def _intelligible(self, probes: Sequence[_Probe], start: np.ndarray, timbre: np.ndarray, pitch: float,
                       lang: str) -> tuple[np.ndarray, float, float, Audio]:
