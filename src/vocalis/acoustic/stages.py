@@ -184,8 +184,20 @@ class AcousticModel:
         edit: Callable[[Prosody], Prosody] | None = None,
         edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, Prosody]:
-        """encode -> durations (rounded like Kokoro: round, clamp >= 1) -> edit_durations -> prosody
-        -> edit -> decode. The hooks see and return plain numpy data."""
+        """`plan`, then decode."""
+        enc, prosody = self.plan(token_ids, style, speed, edit, edit_durations)
+        return self.decode(enc, prosody), prosody
+
+    def plan(
+        self,
+        token_ids: Sequence[int],
+        style: np.ndarray,
+        speed: float = 1.0,
+        edit: Callable[[Prosody], Prosody] | None = None,
+        edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> tuple[Encoded, Prosody]:
+        """Everything before the decoder: encode -> durations (rounded like Kokoro: round, clamp >= 1)
+        -> edit_durations -> prosody -> edit. The hooks see and return plain numpy data."""
         enc = self.encode(token_ids, style)
         durations = round_durations(self.predict_durations(enc, speed))
         if edit_durations is not None:
@@ -193,7 +205,7 @@ class AcousticModel:
         prosody = self.predict_prosody(enc, durations)
         if edit is not None:
             prosody = edit(prosody)
-        return self.decode(enc, prosody), prosody
+        return enc, prosody
 
     def calibration_feeds(self) -> Iterator[dict[str, np.ndarray]]:
         """Decoder inputs of the built-in calibration sentences, for int8 quantisation."""

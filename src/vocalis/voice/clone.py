@@ -208,10 +208,9 @@ class Cloner:
         t0 = torch.from_numpy(start[TIMBRE]).float()
         timbre = t0.clone().requires_grad_(True)
         optimiser = torch.optim.Adam([timbre], lr=self.lr)
-        visits = -(-self.steps // len(probes))
         for step in range(self.steps):
             probe, (enc, prosody) = probes[step % len(probes)], fixed[step % len(probes)]
-            audio = probe.render_tensor(enc, prosody, timbre, self._window(step // len(probes), visits, prosody))
+            audio = probe.render_tensor(enc, prosody, timbre, self._window(step, len(probes), prosody))
             similarity = torch.dot(encoder.embed(audio), target)
             colour = ((encoder.log_spectrum(audio) - spectrum) ** 2).mean()
             drift = (((timbre - t0) / self._spread) ** 2).mean()
@@ -222,12 +221,13 @@ class Cloner:
             say(f"step {step + 1}/{self.steps}: similarity {similarity.item():.3f}")
         return timbre.detach().numpy().copy()
 
-
-    def _window(self, visit: int, visits: int, prosody: Prosody) -> slice | None:
-        """The frames decoded on a probe's `visit`-th step: windows sliding from its start to its end."""
+    def _window(self, step: int, n_probes: int, prosody: Prosody) -> slice | None:
+        """The frames decoded at `step` (probes taken in turn): on each visit to a probe the window
+        slides further, from its start on the first visit to its end on the last."""
         frames = int(prosody.durations.sum())
         if self.window is None or frames <= self.window:
             return None
+        visit, visits = step // n_probes, -(-self.steps // n_probes)
         start = round(visit * (frames - self.window) / max(visits - 1, 1))
         return slice(start, start + self.window)
 
@@ -248,16 +248,12 @@ class _Probe:
         self._tones = MandarinTones(seg) if seg.syllables else None
 
     def prosody(self, style: np.ndarray, pitch_scale: float) -> tuple[Encoded, Prosody]:
-        from vocalis.acoustic.stages import round_durations
+        """The synthesis path's own plan for this sentence (tone contours, then the pitch level)."""
         from vocalis.acoustic.tones import prosody_edit
 
-        enc = self.model.encode(self.ids, style)
-        durations = round_durations(self.model.predict_durations(enc))
-        if self._tones is not None:
-            durations = self._tones.durations(durations)
-        prosody = self.model.predict_prosody(enc, durations)
-        edit = prosody_edit(self._tones, pitch_scale)
-        return enc, prosody if edit is None else edit(prosody)
+        tones = self._tones
+        return self.model.plan(self.ids, style, edit=prosody_edit(tones, pitch_scale),
+                               edit_durations=tones and tones.durations)
 
     def median_f0(self, style: np.ndarray) -> float:
         _, prosody = self.prosody(style, 1.0)
