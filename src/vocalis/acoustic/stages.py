@@ -32,10 +32,11 @@ from vocalis.acoustic.net import KokoroNet
 from vocalis.acoustic.net.istftnet import Decoder
 from vocalis.acoustic.net.model import build_decoder
 from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
+from vocalis.acoustic.timing import fit_durations
 from vocalis.acoustic.weights import cached_state_dict
 
 SAMPLE_RATE = assets.SAMPLE_RATE
-FRAME = 600  # samples per duration frame (25 ms); F0 / energy curves have 2 values per frame
+FRAME = assets.FRAME
 STYLE_DIM = assets.STYLE_DIM
 _HARMONICS = 9  # fundamental + 8 overtones in the harmonic source
 _NOISE_SEED = 0  # the source noise is seeded per call, so the same inputs give the same audio
@@ -129,6 +130,12 @@ class AcousticModel:
             dur = self.net.predictor.durations(enc.prosody_features)
         return dur.double().numpy() / speed
 
+    def durations(self, enc: Encoded, speed: float = 1.0,
+                  edit: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+        """Integer frames per token: predicted, rounded like Kokoro (round, clamp >= 1), then `edit`."""
+        durations = round_durations(self.predict_durations(enc, speed))
+        return durations if edit is None else edit(durations)
+
     def predict_prosody(self, enc: Encoded, durations: np.ndarray) -> Prosody:
         """F0 and energy curves for the given integer durations."""
         durations = np.asarray(durations, dtype=np.int64)
@@ -183,9 +190,10 @@ class AcousticModel:
         speed: float = 1.0,
         edit: Callable[[Prosody], Prosody] | None = None,
         edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
+        frames: int | None = None,
     ) -> tuple[np.ndarray, Prosody]:
         """`plan`, then decode."""
-        enc, prosody = self.plan(token_ids, style, speed, edit, edit_durations)
+        enc, prosody = self.plan(token_ids, style, speed, edit, edit_durations, frames)
         return self.decode(enc, prosody), prosody
 
     def plan(
@@ -195,13 +203,14 @@ class AcousticModel:
         speed: float = 1.0,
         edit: Callable[[Prosody], Prosody] | None = None,
         edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
+        frames: int | None = None,
     ) -> tuple[Encoded, Prosody]:
-        """Everything before the decoder: encode -> durations (rounded like Kokoro: round, clamp >= 1)
-        -> edit_durations -> prosody -> edit. The hooks see and return plain numpy data."""
+        """Everything before the decoder: encode -> `durations` -> fit to `frames` (exactly that many
+        duration frames, when given) -> prosody -> edit. The hooks see and return plain numpy data."""
         enc = self.encode(token_ids, style)
-        durations = round_durations(self.predict_durations(enc, speed))
-        if edit_durations is not None:
-            durations = edit_durations(durations)
+        durations = self.durations(enc, speed, edit_durations)
+        if frames is not None:
+            durations = fit_durations(durations, frames)
         prosody = self.predict_prosody(enc, durations)
         if edit is not None:
             prosody = edit(prosody)

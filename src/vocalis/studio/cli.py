@@ -1,4 +1,5 @@
-"""`vocalis` command line: say, voices, clone, phonemes, prepare. Errors are one line on stderr, exit code 2."""
+"""`vocalis` command line: say, dub, run, emotion, voices, clone, phonemes, prepare, eval. Errors are one line on
+stderr, exit code 2."""
 
 from __future__ import annotations
 
@@ -9,6 +10,20 @@ from pathlib import Path
 
 from vocalis.errors import VocalisError
 
+JOB_EXAMPLE = """job file (one job as below, or a list of them under `jobs:`):
+  text: "I can't believe you did that."
+  speaker_reference: ana              # a voice name, a .npz voice, or a clip to clone (cached)
+  lang: auto
+  emotion_control:
+    method: text                      # speaker | vector | text | audio | mix
+    description: "angrily, voice shaking"
+    weight: 0.8                       # vector: {happy: 0.8}; audio: clip.wav; mix: {audio: 0.3, text: 0.7}
+  duration_control:
+    mode: controlled                  # free | controlled
+    seconds: 3.5                      # or ratio: 1.2 (speed)
+  output: out/line1.wav
+  subtitles: out/line1.srt            # optional"""
+
 EPILOG = """markup inside TEXT:
   {行|hang2}                 pinyin for a Chinese word
   [Kokoro](/kˈOkəɹO/)        phonemes for an English word
@@ -17,7 +32,12 @@ examples:
   vocalis say "Hello there." -o hello.wav
   vocalis say "你好，世界。" -v jf_gongitsune -o hi.mp3
   vocalis say -f chapter.txt -o chapter.flac --speed 1.1
-  echo "From standard input." | vocalis say -o out.wav"""
+  echo "From standard input." | vocalis say -o out.wav
+  vocalis say "We won!" --emotion happy=0.8,surprised=0.3 -o won.wav
+  vocalis say "Leave. Now." --emotion-text "coldly, barely hiding anger" --emotion-weight 0.7
+  vocalis say "Sorry I'm late." -v ana --emotion-audio sad_clip.wav -o sorry.wav
+  vocalis say "Ten seconds exactly." --duration 10 -o ten.wav --subtitles ten.srt
+emotions: happy angry sad afraid disgusted melancholic surprised calm (each 0-1)"""
 
 
 def _read_text(args: argparse.Namespace) -> str:
@@ -41,17 +61,104 @@ def cmd_say(args: argparse.Namespace) -> None:
     from vocalis.pipeline import Vocalis
 
     text = _read_text(args)
+    emotion = _emotion(args)
+    if emotion is not None and not args.quiet:
+        print(f"emotion: {emotion}", file=sys.stderr)
     engine = Vocalis()
-    # stream() checks the request and the writer checks the path before anything renders.
-    chunks = engine.stream(text, voice=args.voice, lang=args.lang, speed=args.speed)
+    # stream() checks the request and the writer checks the paths before anything renders.
+    chunks = engine.stream(text, voice=args.voice, lang=args.lang, speed=args.speed, emotion=emotion,
+                           duration=args.duration)
+    if args.subtitles:
+        _check_subtitle_path(args.subtitles)
+    rendered = []
     with AudioWriter(args.output, SAMPLE_RATE) as out, tqdm(
         total=len(text), unit="char", disable=args.quiet or len(text) < 200, file=sys.stderr
     ) as bar:
         for chunk in chunks:
             out.write(chunk.audio)
+            rendered.append(chunk)
             bar.update(min(len(chunk.segment.text), bar.total - bar.n))
+    if args.subtitles:
+        from vocalis.subtitles import cues_of, write_subtitles
+
+        write_subtitles(cues_of(rendered), args.subtitles)
     if not args.quiet:
-        print(f"wrote {args.output} ({out.frames / out.sample_rate:.1f} s)", file=sys.stderr)
+        extra = f", subtitles {args.subtitles}" if args.subtitles else ""
+        print(f"wrote {args.output} ({out.frames / out.sample_rate:.2f} s{extra})", file=sys.stderr)
+
+
+def _check_subtitle_path(path: str) -> None:
+    """Before rendering, so that a bad path never costs the audio."""
+    p = Path(path)
+    if p.suffix.lower() not in (".srt", ".vtt"):
+        raise VocalisError(f"subtitles file {path}: use a .srt or .vtt name")
+    if not p.parent.is_dir():
+        raise VocalisError(f"cannot write {path}: folder {p.parent} does not exist")
+
+
+def cmd_dub(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from vocalis.dub import dub
+    from vocalis.pipeline import Vocalis
+    from vocalis.subtitles import read_subtitles
+
+    cues = read_subtitles(args.subtitles)
+    emotion = _emotion(args)
+    _check_output_path(args.output)
+    with tqdm(total=len(cues), unit="cue", disable=args.quiet, file=sys.stderr) as bar:
+        result = dub(Vocalis(), cues, voice=args.voice, lang=args.lang, emotion=emotion,
+                     progress=lambda done, total: bar.update(done - bar.n))
+    result.audio.save(args.output)
+    for index, speed in result.strained:
+        print(f"warning: cue {index + 1} needed speed {speed:.2f} to fit its slot", file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {args.output} ({result.audio.duration:.2f} s, {len(cues)} cues)", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from vocalis.pipeline import Vocalis
+    from vocalis.studio.jobs import load_jobs, run_job
+
+    jobs = load_jobs(args.job)  # the whole file is checked before the first job runs
+    tts = Vocalis()
+    for k, job in enumerate(jobs, 1):
+        if not args.quiet:
+            print(f"job {k}/{len(jobs)}: {job.output}", file=sys.stderr)
+        audio = run_job(tts, job, progress=None if args.quiet else lambda m: print(f"  {m}", file=sys.stderr))
+        if not args.quiet:
+            print(f"  wrote {job.output} ({audio.duration:.2f} s)", file=sys.stderr)
+
+
+def _check_output_path(path: str) -> None:
+    from vocalis.audio import FORMATS
+
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise VocalisError(f"output {path}: use one of {' '.join(FORMATS)}")
+    if not p.parent.is_dir():
+        raise VocalisError(f"cannot write {path}: folder {p.parent} does not exist")
+
+
+def _emotion(args: argparse.Namespace):
+    from vocalis.emotion.control import emotion_control, parse_shares
+
+    shares = parse_shares(args.emotion_mix) if args.emotion_mix else None
+    return emotion_control(vector=args.emotion, text=args.emotion_text, audio=args.emotion_audio,
+                           weight=args.emotion_weight, shares=shares)
+
+
+def cmd_emotion(args: argparse.Namespace) -> None:
+    from vocalis.emotion import EMOTIONS
+
+    emotion = _emotion(args)
+    if emotion is None:
+        raise VocalisError("give a description, --emotion-audio CLIP or --emotion NAME=VALUE,... to see its vector")
+    for name, value in zip(EMOTIONS, emotion.vector, strict=True):
+        print(f"{name:<12} {value:.2f}  {'#' * round(value * 20)}")
+    print(f"weight       {emotion.weight:.2f}")
+    sliders = ",".join(f"{n}={v:.2f}" for n, v in zip(EMOTIONS, emotion.vector, strict=True) if v)
+    print(f"use it as:   --emotion {sliders or 'calm=0'} --emotion-weight {emotion.weight:.2f}")
 
 
 def cmd_voices(args: argparse.Namespace) -> None:
@@ -122,11 +229,50 @@ def cmd_eval_cloning(args: argparse.Namespace) -> None:
         print(f"wrote {args.json}", file=sys.stderr)
 
 
-def _speed(value: str) -> float:
+def cmd_eval_emotion(args: argparse.Namespace) -> None:
+    from vocalis.eval.emotion import evaluate_emotion, print_report, write_json
+
+    if args.sentences is not None and args.sentences < 1:
+        raise VocalisError(f"--sentences must be at least 1, got {args.sentences}")
+    report = evaluate_emotion(args.data, sentences=args.sentences, clone=not args.no_clone,
+                              progress=lambda m: print(m, file=sys.stderr))
+    print_report(report)
+    if args.json:
+        write_json(report, args.json)
+        print(f"wrote {args.json}", file=sys.stderr)
+
+
+def cmd_eval_timing(args: argparse.Namespace) -> None:
+    from vocalis.eval.timing import evaluate_timing, print_report, write_json
+
+    if args.sentences is not None and args.sentences < 1:
+        raise VocalisError(f"--sentences must be at least 1, got {args.sentences}")
+    report = evaluate_timing(sentences=args.sentences, progress=lambda m: print(m, file=sys.stderr))
+    print_report(report)
+    if args.json:
+        write_json(report, args.json)
+        print(f"wrote {args.json}", file=sys.stderr)
+
+
+def _number(value: str) -> float:
     try:
         return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+
+
+def _add_emotion_args(p: argparse.ArgumentParser, description: bool = True) -> None:
+    g = p.add_argument_group("emotion (default: the voice's own delivery; several sources blend)")
+    g.add_argument("--emotion", metavar="NAME=V,...", help="sliders 0-1, e.g. happy=0.8,sad=0.2")
+    if description:
+        g.add_argument("--emotion-text", metavar="TEXT",
+                       help='a description in English or Chinese, e.g. "whispering sadly", "冷冷地说"')
+    g.add_argument("--emotion-audio", metavar="CLIP", help="take the emotion (not the voice) of this clip")
+    g.add_argument("--emotion-weight", type=_number, default=1.0, metavar="W",
+                   help="how far from neutral delivery, 0 to 1 (default 1)")
+    g.add_argument("--emotion-mix", metavar="SRC=S,...",
+                   help="shares of the sources when several are given, e.g. audio=0.3,text=0.5,vector=0.2 "
+                        "(default equal)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -148,9 +294,38 @@ def build_parser() -> argparse.ArgumentParser:
                      help="built-in or cloned voice name, or a .npz voice file (default: best for the language)")
     say.add_argument("-o", "--output", default="out.wav", help="output file: .wav .flac .mp3 .ogg (default out.wav)")
     say.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
-    say.add_argument("--speed", type=_speed, default=1.0, help="speaking rate, 0.5 to 2.0 (default 1.0)")
+    timing = say.add_argument_group("timing (free by default)")
+    timing.add_argument("--speed", type=_number, default=1.0, help="speaking rate, 0.5 to 2.0 (default 1.0)")
+    timing.add_argument("--duration", type=_number, metavar="SECONDS",
+                        help="make the whole output last exactly this long (replaces --speed)")
+    _add_emotion_args(say)
+    say.add_argument("--subtitles", metavar="FILE", help="also write the spoken segments' timings as .srt or .vtt")
     say.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     say.set_defaults(run=cmd_say)
+
+    dub = sub.add_parser("dub", help="speak subtitles into an audio track aligned with their cues",
+                         description="Render every cue of an .srt or .vtt file into its time slot, fitted to the "
+                                     "slot exactly, and write the whole aligned track.")
+    dub.add_argument("subtitles", metavar="FILE", help=".srt or .vtt subtitles")
+    dub.add_argument("-v", "--voice", help="built-in or cloned voice name, or a .npz voice file")
+    dub.add_argument("-o", "--output", default="track.wav", help="output track (default track.wav)")
+    dub.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
+    _add_emotion_args(dub)
+    dub.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    dub.set_defaults(run=cmd_dub)
+
+    run = sub.add_parser("run", help="run a YAML job file (one job or a list)", epilog=JOB_EXAMPLE,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("job", metavar="JOB.yaml")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    run.set_defaults(run=cmd_run)
+
+    emo = sub.add_parser("emotion", help="show the emotion vector of a description, clip or sliders",
+                         description="Shows the 8 intensities an emotion source maps to, to see and tweak them.")
+    emo.add_argument("emotion_text", nargs="?", metavar="DESCRIPTION",
+                     help='e.g. "angrily, voice shaking" or "冷冷地说"')
+    _add_emotion_args(emo, description=False)
+    emo.set_defaults(run=cmd_emotion)
 
     voices = sub.add_parser("voices", help="list the voices (built-in and cloned)")
     voices.add_argument("--delete", metavar="NAME", help="delete a cloned voice from the library")
@@ -185,6 +360,22 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--json", metavar="OUT",
                     help="also write every figure to this JSON file (rewritten after every pair)")
     cl.set_defaults(run=cmd_eval_cloning)
+    em = ev_sub.add_parser("emotion", help="judge emotional synthesis with a classifier trained on real speech",
+                           description="Train an eGeMAPS emotion classifier on the real emotional speech in DIR "
+                                       "(leave-one-speaker-out accuracy), then score renders of neutral, happy, angry, "
+                                       "sad and surprised: hit rate, confusions, speaker drift, WER, and the "
+                                       "description mapper's accuracy.")
+    em.add_argument("--data", required=True, metavar="DIR", help="speech data folder holding MANIFEST.tsv")
+    em.add_argument("--sentences", type=int, metavar="N", help="use the first N sentences per language")
+    em.add_argument("--no-clone", action="store_true", help="skip the cloned voice (saves about a minute)")
+    em.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
+    em.set_defaults(run=cmd_eval_emotion)
+    ti = ev_sub.add_parser("timing", help="how exactly outputs hit a target duration, and a 20-cue dub",
+                           description="Render sentences at 0.75, 1.0 and 1.25 of their natural length and report "
+                                       "the error between target and output duration.")
+    ti.add_argument("--sentences", type=int, metavar="N", help="use the first N sentences")
+    ti.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
+    ti.set_defaults(run=cmd_eval_timing)
     return p
 
 
