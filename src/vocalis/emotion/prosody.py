@@ -43,14 +43,17 @@ class ProsodyShift:
 
 # Full-intensity rows, in EMOTIONS order. Columns as in ProsodyShift; ratios are mixed in log space.
 ROWS: dict[str, ProsodyShift] = {
-    "happy": ProsodyShift(pitch_st=3.0, pitch_range=1.4, rate=1.08, loudness_db=3.0, effort_db=3.0),
-    "angry": ProsodyShift(pitch_st=2.5, pitch_range=1.25, rate=1.1, loudness_db=7.0, effort_db=6.0),
+    # Joy: the widest, highest pitch with moderate effort; studies disagree on its tempo, so it keeps the
+    # voice's own. Anger is the loud, effortful one with a smaller pitch rise (Banse & Scherer's hot anger).
+    "happy": ProsodyShift(pitch_st=4.0, pitch_range=1.5, rate=1.0, loudness_db=1.5, effort_db=1.0),
+    "angry": ProsodyShift(pitch_st=2.0, pitch_range=1.15, rate=1.08, loudness_db=7.0, effort_db=7.0),
     "sad": ProsodyShift(pitch_st=-1.5, pitch_range=0.6, rate=0.82, loudness_db=-5.0, effort_db=-4.0),
     "afraid": ProsodyShift(pitch_st=4.0, pitch_range=0.9, rate=1.15, loudness_db=0.0, effort_db=1.0,
                            tremor_st=0.6),
     "disgusted": ProsodyShift(pitch_st=-2.0, pitch_range=1.1, rate=0.85, loudness_db=-1.0, effort_db=1.0),
     "melancholic": ProsodyShift(pitch_st=-2.5, pitch_range=0.5, rate=0.78, loudness_db=-6.0, effort_db=-5.0),
-    "surprised": ProsodyShift(pitch_st=5.0, pitch_range=1.7, rate=1.0, loudness_db=3.0, effort_db=2.0),
+    # Surprise: high, very wide pitch and drawn-out vowels.
+    "surprised": ProsodyShift(pitch_st=5.0, pitch_range=1.8, rate=0.92, loudness_db=2.0, effort_db=1.0),
     "calm": ProsodyShift(pitch_st=-1.0, pitch_range=0.75, rate=0.9, loudness_db=-3.0, effort_db=-3.0),
 }
 assert tuple(ROWS) == EMOTIONS
