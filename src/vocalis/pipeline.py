@@ -87,44 +87,42 @@ class Vocalis:
         checked here, before anything renders, so a bad one fails at the call.
 
         `emotion`: how to say it (None: the voice's own delivery). `duration`: the whole output lasts
-        exactly this many seconds (to the sample), speech and pauses stretched alike; it replaces `speed`."""
+        exactly this many seconds (to the sample); it replaces `speed`. Speech and the pauses between
+        segments stretch alike, while the silence Kokoro leaves at each segment's edges is cut to
+        75 ms, so the speech fills the time. Every segment is planned first (a target that is too
+        short fails here, saying how long the text needs); rendering then streams."""
         voice = self._check(text, voice, lang, speed, duration)
         shift = prosody_shift(emotion)
         # segments() rejects text with nothing speakable at the call, before any rendering.
         segs = segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES)
-        if duration is None:
-            return self._render(segs, voice, speed * shift.rate, shift)
-        return self._render(segs, voice, 1.0, shift, round(duration * self.sample_rate))
-
-    def _render(self, segs: Iterator[Segment], voice: Voice, speed: float, shift: ProsodyShift,
-                total: int | None = None) -> Iterator[Chunk]:
-        """Free timing when `total` is None; else exactly `total` samples, planned from the natural
-        length of every segment first."""
         jobs = (j for j in map(self._job, segs) if j.ids)
-        fit = None
-        if total is not None:
-            jobs = list(jobs)
-            fit = _Fit(total, [(self._natural_frames(j, voice), j.segment.pause_after) for j in jobs],
-                       self.sample_rate)
-            _warn_if_strained(fit.speed, jobs)
+        if duration is None:
+            return self._render(jobs, voice, speed * shift.rate, shift)
+        jobs = list(jobs)
+        if not jobs:
+            raise TextError("nothing to say: the text has no readable words")
+        fit = _Fit(round(duration * self.sample_rate), [self._natural(j, voice) for j in jobs], self.sample_rate)
+        _warn_if_strained(fit.speed, jobs)
+        return self._render(iter(jobs), voice, 1.0, shift, fit)
+
+    def _render(self, jobs: Iterator[_Job], voice: Voice, speed: float, shift: ProsodyShift,
+                fit: _Fit | None = None) -> Iterator[Chunk]:
+        """Free timing when `fit` is None; else the frames and pauses it planned."""
         start = 0
         spoken = False
-        for k, (job, is_last) in enumerate(_with_last(iter(jobs))):
-            frames = fit.frames(k) if fit else None
+        for k, (job, is_last) in enumerate(_with_last(jobs)):
             edit = _chain(prosody_edit(job.tones, voice.pitch_scale), lambda p: shift_pitch(p, shift))
             samples, prosody = self.acoustic.synthesize(
                 job.ids, voice.style_for(len(job.ids)), speed, edit=edit,
-                edit_durations=job.tones and job.tones.durations, frames=frames,
+                edit_durations=job.tones and job.tones.durations, frames=fit.frames(k) if fit else None,
             )
             samples = shape_level(samples, self.sample_rate, shift)
-            # No pause after the last segment: the output ends when the speech does.
             if fit:
                 pause = fit.pause(k, start + len(samples))
-            else:
+            else:  # no pause after the last segment: the output ends when the speech does
                 pause = 0 if is_last else round(job.segment.pause_after / shift.rate * self.sample_rate)
-            samples = np.concatenate([samples, np.zeros(max(pause, 0), np.float32)])
-            if pause < 0:  # the fit's last frame overshoots the target by under one frame: trim it
-                samples = samples[:pause]
+            # Only the last segment can get a negative pause: the fit trims its final frame to the target.
+            samples = np.concatenate([samples, np.zeros(pause, np.float32)]) if pause >= 0 else samples[:pause]
             audio = Audio(samples, self.sample_rate)
             yield Chunk(audio, job.segment, start / self.sample_rate, prosody, fit.speed if fit else speed)
             start += len(samples)
@@ -137,9 +135,13 @@ class Vocalis:
         tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
         return _Job(seg, [ids_of[c] for c in seg.phonemes if c in ids_of], tones)
 
-    def _natural_frames(self, job: _Job, voice: Voice) -> int:
+    def _natural(self, job: _Job, voice: Voice) -> tuple[int, int, float]:
+        """A segment's natural frames (edges trimmed as a fit trims them), its fewest, and its pause."""
+        from vocalis.acoustic.timing import shortest_frames, trim_edges
+
         enc = self.acoustic.encode(job.ids, voice.style_for(len(job.ids)))
-        return int(self.acoustic.durations(enc, 1.0, job.tones and job.tones.durations).sum())
+        durations = self.acoustic.durations(enc, 1.0, job.tones and job.tones.durations)
+        return int(trim_edges(durations).sum()), shortest_frames(durations), job.segment.pause_after
 
     def synthesize(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
@@ -192,27 +194,35 @@ class _Fit:
     """Where each segment's speech and pause end when the whole must last `total` samples: natural
     lengths stretched by one factor, boundaries rounded on the running total so errors never add up."""
 
-    def __init__(self, total: int, natural: list[tuple[int, float]], sample_rate: int):
+    def __init__(self, total: int, natural: list[tuple[int, int, float]], sample_rate: int):
         ends, t = [], 0.0  # natural speech end and pause end of each segment, in samples
-        for k, (frames, pause) in enumerate(natural):
+        for k, (frames, _, pause) in enumerate(natural):
             t += frames * assets.FRAME
             speech_end = t
             t += 0.0 if k == len(natural) - 1 else pause * sample_rate
             ends.append((speech_end, t))
+        # A segment cannot go below one frame per phoneme: the stretch that brings the tightest one there.
+        least = max(shortest / frames for frames, shortest, _ in natural)
+        if total < least * t:
+            raise VocalisError(f"{total / sample_rate:.2f} s is too short for this text: it needs at least "
+                               f"{least * t / sample_rate:.2f} s (about {t / sample_rate:.1f} s at natural speed)")
         self.stretch = total / t
         self.speed = t / total
         self.total = total
         self._ends = ends
+        self._shortest = [shortest for _, shortest, _ in natural]
 
     def frames(self, k: int) -> int:
         prev = 0.0 if k == 0 else self._ends[k - 1][1] * self.stretch
-        return max(1, round((self._ends[k][0] * self.stretch - round(prev)) / assets.FRAME))
+        frames = round((self._ends[k][0] * self.stretch - round(prev)) / assets.FRAME)
+        return max(frames, self._shortest[k])
 
     def pause(self, k: int, position: int) -> int:
-        """Samples of pause after segment k, whose speech ends at `position`; the last one pads or
-        trims the whole to exactly `total`."""
-        end = self.total if k == len(self._ends) - 1 else round(self._ends[k][1] * self.stretch)
-        return end - position
+        """Samples of pause after segment k, whose speech ends at `position`. The last segment's pads or
+        trims the whole to exactly `total` (under a frame); a middle one never goes below zero."""
+        if k == len(self._ends) - 1:
+            return self.total - position
+        return max(round(self._ends[k][1] * self.stretch) - position, 0)
 
 
 def _warn_if_strained(speed: float, jobs: list[_Job]) -> None:

@@ -32,7 +32,7 @@ from vocalis.acoustic.net import KokoroNet
 from vocalis.acoustic.net.istftnet import Decoder
 from vocalis.acoustic.net.model import build_decoder
 from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
-from vocalis.acoustic.timing import fit_durations
+from vocalis.acoustic.timing import fit_durations, lead_cut
 from vocalis.acoustic.weights import cached_state_dict
 
 SAMPLE_RATE = assets.SAMPLE_RATE
@@ -192,9 +192,11 @@ class AcousticModel:
         edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
         frames: int | None = None,
     ) -> tuple[np.ndarray, Prosody]:
-        """`plan`, then decode."""
+        """`plan`, then decode. With `frames`, the audio is exactly `frames` * FRAME samples (the fit's
+        leading silence cut, see `timing.fit_durations`); the prosody still covers what was decoded."""
         enc, prosody = self.plan(token_ids, style, speed, edit, edit_durations, frames)
-        return self.decode(enc, prosody), prosody
+        audio = self.decode(enc, prosody)
+        return (audio, prosody) if frames is None else (audio[lead_cut(prosody.durations) * FRAME:], prosody)
 
     def plan(
         self,

@@ -110,10 +110,17 @@ def cmd_dub(args: argparse.Namespace) -> None:
         result = dub(Vocalis(), cues, voice=args.voice, lang=args.lang, emotion=emotion,
                      progress=lambda done, total: bar.update(done - bar.n))
     result.audio.save(args.output)
-    for index, speed in result.strained:
-        print(f"warning: cue {index + 1} needed speed {speed:.2f} to fit its slot", file=sys.stderr)
-    if not args.quiet:
-        print(f"wrote {args.output} ({result.audio.duration:.2f} s, {len(cues)} cues)", file=sys.stderr)
+    if not args.quiet:  # each cue's own warning was logged as it rendered; this is the summary
+        notes = [f"{len(result.strained)} outside speed 0.5-2.0 (cues {_numbers(i for i, _ in result.strained)})"
+                 if result.strained else "", f"{len(result.silent)} silent" if result.silent else "",
+                 f"{len(result.lengthened)} lengthened" if result.lengthened else ""]
+        detail = "; ".join(n for n in notes if n)
+        print(f"wrote {args.output} ({result.audio.duration:.2f} s, {len(cues)} cues{': ' + detail if detail else ''})",
+              file=sys.stderr)
+
+
+def _numbers(indices) -> str:
+    return ", ".join(str(i + 1) for i in indices)
 
 
 def cmd_run(args: argparse.Namespace) -> None:

@@ -1,0 +1,104 @@
+"""Timing control on the real model: `duration` targets met to the sample, subtitles dubbed into their
+slots without overlaps (and still heard by Whisper), real segment timings exported as cues."""
+
+import numpy as np
+import pytest
+
+from vocalis import Audio
+from vocalis.asr import transcribe
+from vocalis.dub import dub
+from vocalis.errors import VocalisError
+from vocalis.eval.metrics import wer
+from vocalis.subtitles import Cue, cues_of, read_subtitles, speech_span, write_srt
+
+RATE = 24000
+
+
+@pytest.mark.parametrize("text, voice", [("Close the door, please.", "jm_kumo"), ("请把门关上。", "jf_gongitsune")])
+def test_duration_is_exact_at_fractions_of_natural(tts, text, voice):
+    natural = len(tts.synthesize(text, voice).samples)
+    for factor in (0.75, 1.0, 1.25):
+        target = factor * natural / RATE
+        out = tts.synthesize(text, voice, duration=target)
+        assert len(out.samples) == round(target * RATE)
+        assert speech_span(out)[1] > 0.5 * len(out.samples)  # the speech is stretched, not padded
+
+
+def test_several_sentences_fit_with_their_pauses_and_export_as_cues(tts, tmp_path):
+    text = "It is late. The shops are closed. Let's go home."
+    chunks = list(tts.stream(text, "jm_kumo", duration=3.7))
+    assert len(chunks) == 3
+    assert sum(len(c.audio.samples) for c in chunks) == round(3.7 * RATE)
+    assert [c.start for c in chunks] == pytest.approx(np.cumsum([0] + [c.audio.duration for c in chunks[:-1]]))
+    cues = cues_of(chunks)
+    assert [c.text for c in cues] == ["It is late.", "The shops are closed.", "Let's go home."]
+    assert 0 <= cues[0].start and cues[-1].end <= 3.7
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert a.start < a.end < b.start  # in order, with the pause between them left out
+    # written and read back to the millisecond
+    again = read_subtitles(write_srt(cues, tmp_path / "out.srt"))
+    assert [(round(c.start, 3), round(c.end, 3), c.text) for c in cues] == [(c.start, c.end, c.text) for c in again]
+
+
+def test_impossible_requests_are_refused(tts):
+    with pytest.raises(VocalisError, match="too short"):
+        tts.synthesize("This sentence has far too many words for a fifth of a second.", duration=0.2)
+    with pytest.raises(VocalisError, match="not both"):
+        tts.synthesize("Hello.", speed=1.2, duration=1.0)
+
+
+# 20 cues: short words (a quick test), gaps from none to 0.4 s, slots tight and loose, one cue with
+# nothing to say and one too short to say anything in (run into the gap after it).
+DUB = [
+    ("Hello.", 0.7), ("Good morning.", 0.9), ("Yes.", 0.5), ("No way!", 0.6), ("Come here.", 0.7),
+    ("Thank you.", 0.6), ("Look out!", 0.5), ("Wait.", 0.5), ("♪ [music] ♪", 0.8), ("Stop!", 0.06),
+    ("Really?", 0.6), ("Of course.", 0.7), ("The train leaves at six o'clock.", 2.2), ("Hurry!", 0.5),
+    ("Sit down.", 0.6), ("Not now.", 0.5), ("Okay.", 0.6), ("Why?", 0.4), ("Because.", 0.6), ("Goodbye.", 0.8),
+]
+GAPS = [0.3, 0.0, 0.2, 0.4, 0.0, 0.1, 0.3, 0.0, 0.2, 0.4, 0.5, 0.0, 0.2, 0.1, 0.0, 0.3, 0.2, 0.0, 0.1, 0.3]
+SILENT, SHORT, HEARD = 8, 9, 12
+
+
+def _srt(path):
+    blocks, t = [], 0.0
+    for k, ((text, slot), gap) in enumerate(zip(DUB, GAPS, strict=True), 1):
+        start, t = t + gap, t + gap + slot
+        stamp = [f"00:00:{ms // 1000:02d},{ms % 1000:03d}" for ms in (round(start * 1000), round(t * 1000))]
+        blocks.append(f"{k}\n{stamp[0]} --> {stamp[1]}\n{text}\n")
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def test_dub_places_every_cue_in_its_slot(tts, tmp_path):
+    cues = read_subtitles(_srt(tmp_path / "film.srt"))
+    assert len(cues) == 20
+    done = []
+    result = dub(tts, cues, progress=lambda k, n: done.append((k, n)))
+    assert done[-1] == (20, 20)
+    track = result.audio.samples
+    assert len(track) == round(cues[-1].end * RATE)
+    assert result.silent == [SILENT] and result.lengthened == [SHORT]
+    assert SHORT in {k for k, _ in result.strained}
+    slots = [(round(c.start * RATE), round(c.end * RATE)) for c in result.cues]
+    for k, ((a, b), cue) in enumerate(zip(slots, cues, strict=True)):
+        assert a == round(cue.start * RATE)
+        assert b == round(cue.end * RATE) or (k == SHORT and b > round(cue.end * RATE))
+        if k + 1 < len(slots):
+            assert b <= slots[k + 1][0]  # no overlaps
+        if k != SILENT:
+            assert speech_span(Audio(track[a:b], RATE))[1] > 0
+    outside = np.ones(len(track), bool)
+    for a, b in slots:
+        outside[a:b] = False
+    assert not track[outside].any()  # silence between the slots, to the sample
+    assert not track[slots[SILENT][0]:slots[SILENT][1]].any()
+    a, b = slots[HEARD]
+    heard = transcribe(Audio(track[a:b], RATE), lang="en")
+    assert wer(cues[HEARD].text, heard) <= 0.2, heard
+
+
+def test_dub_refuses_overlapping_or_empty_cues(tts):
+    with pytest.raises(VocalisError, match="cue 2 starts at 0.500 s, before cue 1 ends"):
+        dub(tts, [Cue(0.0, 1.0, "One."), Cue(0.5, 1.5, "Two.")])
+    with pytest.raises(VocalisError, match="no cues"):
+        dub(tts, [])
