@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from vocalis.acoustic import assets
+from vocalis.acoustic.timing import fit_durations, lead_cut, shortest_frames, trim_edges
 from vocalis.acoustic.tones import MandarinTones, prosody_edit
 from vocalis.audio import Audio
 from vocalis.emotion import Emotion
@@ -35,6 +36,7 @@ SEGMENT_PHONEMES = 150
 MAX_DURATION = 3600.0  # seconds a duration target may ask for
 log = logging.getLogger("vocalis")
 T = TypeVar("T")
+_SILENT = " .,;:!?¡¿—…\"«»“”"  # phoneme-string characters that are punctuation or spaces: no sound
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class _Job:
     segment: Segment
     ids: list[int]
     tones: MandarinTones | None
+    tail: int  # closing tokens that are silence, boundary token included (see acoustic.timing)
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,13 @@ class Vocalis:
         spoken = False
         for k, (job, is_last) in enumerate(_with_last(jobs)):
             edit = _chain(prosody_edit(job.tones, voice.pitch_scale), lambda p: shift_pitch(p, shift))
+            edit_durations = job.tones and job.tones.durations
+            if fit:
+                edit_durations = _fitted(edit_durations, fit.frames(k), job.tail)
             samples, prosody = self.acoustic.synthesize(
-                job.ids, voice.style_for(len(job.ids)), speed, edit=edit,
-                edit_durations=job.tones and job.tones.durations, frames=fit.frames(k) if fit else None,
-            )
+                job.ids, voice.style_for(len(job.ids)), speed, edit=edit, edit_durations=edit_durations)
+            if fit:  # exactly the planned frames: the fit's leading silence is cut here (see timing)
+                samples = samples[lead_cut(prosody.durations) * assets.FRAME:]
             samples = shape_level(samples, self.sample_rate, shift)
             if fit:
                 pause = fit.pause(k, start + len(samples))
@@ -133,15 +139,16 @@ class Vocalis:
     def _job(self, seg: Segment) -> _Job:
         ids_of = assets.vocab()
         tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
-        return _Job(seg, [ids_of[c] for c in seg.phonemes if c in ids_of], tones)
+        phonemes = [c for c in seg.phonemes if c in ids_of]
+        # Closing tokens that are silence: the boundary token and the punctuation and spaces before it.
+        tail = 1 + len(phonemes) - len("".join(phonemes).rstrip(_SILENT))
+        return _Job(seg, [ids_of[c] for c in phonemes], tones, min(tail, len(phonemes)))
 
     def _natural(self, job: _Job, voice: Voice) -> tuple[int, int, float]:
         """A segment's natural frames (edges trimmed as a fit trims them), its fewest, and its pause."""
-        from vocalis.acoustic.timing import shortest_frames, trim_edges
-
         enc = self.acoustic.encode(job.ids, voice.style_for(len(job.ids)))
         durations = self.acoustic.durations(enc, 1.0, job.tones and job.tones.durations)
-        return int(trim_edges(durations).sum()), shortest_frames(durations), job.segment.pause_after
+        return int(trim_edges(durations, job.tail).sum()), shortest_frames(durations, job.tail), job.segment.pause_after
 
     def synthesize(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
@@ -231,6 +238,14 @@ def _warn_if_strained(speed: float, jobs: list[_Job]) -> None:
         log.warning(f"fitting {text[:40]!r}{'...' if len(text) > 40 else ''} into its duration needs speed "
                     f"{speed:.2f}, outside {SPEED_RANGE[0]}-{SPEED_RANGE[1]}: it may sound "
                     f"{'rushed' if speed > 1 else 'dragged'}")
+
+
+def _fitted(edit: Callable[[np.ndarray], np.ndarray] | None, frames: int,
+            tail: int) -> Callable[[np.ndarray], np.ndarray]:
+    def fitted(durations: np.ndarray) -> np.ndarray:
+        return fit_durations(durations if edit is None else edit(durations), frames, tail)
+
+    return fitted
 
 
 def _chain(*edits: Callable[[Prosody], Prosody] | None) -> Callable[[Prosody], Prosody]:

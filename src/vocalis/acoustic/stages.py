@@ -1,7 +1,7 @@
 """Kokoro's acoustic model as explicit stages: encode -> durations -> prosody (F0, energy) -> decode.
 
 Each stage is exposed so that callers can inspect or edit what flows between them (timing code
-distributes duration rounding itself, duration and prosody edits go through `synthesize(edit_durations=..., edit=...)`).
+fits durations to a target through `edit_durations`, prosody edits go through `edit`).
 
 Differentiable path: pass the style as a torch tensor with `requires_grad=True` to `encode`, then call
 `decode_tensor`, which returns the waveform as a torch tensor with the autograd graph attached:
@@ -32,7 +32,6 @@ from vocalis.acoustic.net import KokoroNet
 from vocalis.acoustic.net.istftnet import Decoder
 from vocalis.acoustic.net.model import build_decoder
 from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
-from vocalis.acoustic.timing import fit_durations, lead_cut
 from vocalis.acoustic.weights import cached_state_dict
 
 SAMPLE_RATE = assets.SAMPLE_RATE
@@ -190,13 +189,10 @@ class AcousticModel:
         speed: float = 1.0,
         edit: Callable[[Prosody], Prosody] | None = None,
         edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
-        frames: int | None = None,
     ) -> tuple[np.ndarray, Prosody]:
-        """`plan`, then decode. With `frames`, the audio is exactly `frames` * FRAME samples (the fit's
-        leading silence cut, see `timing.fit_durations`); the prosody still covers what was decoded."""
-        enc, prosody = self.plan(token_ids, style, speed, edit, edit_durations, frames)
-        audio = self.decode(enc, prosody)
-        return (audio, prosody) if frames is None else (audio[lead_cut(prosody.durations) * FRAME:], prosody)
+        """`plan`, then decode."""
+        enc, prosody = self.plan(token_ids, style, speed, edit, edit_durations)
+        return self.decode(enc, prosody), prosody
 
     def plan(
         self,
@@ -205,14 +201,11 @@ class AcousticModel:
         speed: float = 1.0,
         edit: Callable[[Prosody], Prosody] | None = None,
         edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
-        frames: int | None = None,
     ) -> tuple[Encoded, Prosody]:
-        """Everything before the decoder: encode -> `durations` -> fit to `frames` (exactly that many
-        duration frames, when given) -> prosody -> edit. The hooks see and return plain numpy data."""
+        """Everything before the decoder: encode -> `durations` (with `edit_durations`) -> prosody ->
+        edit. The hooks see and return plain numpy data."""
         enc = self.encode(token_ids, style)
         durations = self.durations(enc, speed, edit_durations)
-        if frames is not None:
-            durations = fit_durations(durations, frames)
         prosody = self.predict_prosody(enc, durations)
         if edit is not None:
             prosody = edit(prosody)

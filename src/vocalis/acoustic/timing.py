@@ -6,31 +6,42 @@ import numpy as np
 
 from vocalis.errors import VocalisError
 
-# Kokoro gives the boundary tokens 0.3-0.5 s of silence at each end of a segment. Fitted speech keeps
-# at most this many frames of it (75 ms), so a fitted segment is speech from edge to edge: a dubbed
-# line starts when its cue does, and the silence is not stretched along with the words. The leading
-# silence is cut from the audio, not from the durations: rendered shorter, it swallows the first word
-# ("The train" heard as "Rain").
+# Kokoro renders 0.3-0.6 s of silence at each end of a segment: the leading boundary token, and the
+# final punctuation with the closing boundary token. Fitted speech keeps at most this many frames
+# (75 ms) at each end, so a fitted segment is speech from edge to edge: a dubbed line starts when its
+# cue does and ends with it, and silence is not stretched along with the words. The leading silence
+# is cut from the audio, not from the durations: rendered shorter, it swallows the first word ("The
+# train" heard as "Rain").
 EDGE_FRAMES = 3
+# Kokoro also draws the last sound of a sentence out to 0.3-0.5 s, mostly fading into silence: fitted
+# speech caps it here (200 ms), so that the fade is not stretched as well.
+FINAL_FRAMES = 8
 
 
-def trim_edges(durations: np.ndarray) -> np.ndarray:
-    """Durations with the two boundary tokens' silence cut to EDGE_FRAMES."""
+def trim_edges(durations: np.ndarray, tail: int = 1) -> np.ndarray:
+    """Durations with each end's silence cut to EDGE_FRAMES: the leading token's, and that of the last
+    `tail` tokens (the closing boundary token and the punctuation before it), one frame at least each;
+    the last sound before them capped at FINAL_FRAMES."""
     out = np.asarray(durations, dtype=np.int64).copy()
-    out[[0, -1]] = np.minimum(out[[0, -1]], EDGE_FRAMES)
+    out[0] = min(out[0], EDGE_FRAMES)
+    first = len(out) - tail
+    out[first + 1:] = 1
+    out[first] = max(1, min(out[first], EDGE_FRAMES - (tail - 1)))
+    if first > 1:
+        out[first - 1] = min(out[first - 1], FINAL_FRAMES)
     return out
 
 
-def fit_durations(durations: np.ndarray, frames: int) -> np.ndarray:
+def fit_durations(durations: np.ndarray, frames: int, tail: int = 1) -> np.ndarray:
     """Integer durations for a segment that must last exactly `frames` once `lead_cut` frames of its
-    leading silence are dropped from the audio: the boundary tokens trimmed as `trim_edges` does (the
-    leading one only in the audio, see EDGE_FRAMES), the tokens between them scaled in proportion, at
-    least one frame each. Rounding goes to the tokens with the largest remainders, so no token drifts by
-    more than a frame and the pauses inside a segment keep their share of it."""
+    leading silence are dropped from the audio: both ends trimmed as `trim_edges` does (the leading one
+    only in the audio, see EDGE_FRAMES), the tokens between scaled in proportion, at least one frame
+    each. Rounding goes to the tokens with the largest remainders, so no token drifts by more than a
+    frame and the pauses inside a segment keep their share of it."""
     lead = int(durations[0])
-    d = trim_edges(durations)
-    inner = d[1:-1].astype(np.float64)
-    room = frames - d[0] - d[-1]
+    d = trim_edges(durations, tail)
+    inner = d[1:-tail].astype(np.float64)
+    room = frames - d[0] - d[-tail:].sum()
     if room < len(inner):
         raise VocalisError(f"{frames} frames cannot hold {len(inner)} phonemes: the target duration is too short")
     free = np.ones(len(inner), bool)
@@ -42,7 +53,7 @@ def fit_durations(durations: np.ndarray, frames: int) -> np.ndarray:
         free &= ~short
     out = np.floor(x).astype(np.int64)
     out[np.argsort(out - x)[: room - out.sum()]] += 1  # largest remainders first
-    return np.concatenate([[lead], out, d[-1:]])
+    return np.concatenate([[lead], out, d[-tail:]])
 
 
 def lead_cut(durations: np.ndarray) -> int:
@@ -50,7 +61,7 @@ def lead_cut(durations: np.ndarray) -> int:
     return max(int(durations[0]) - EDGE_FRAMES, 0)
 
 
-def shortest_frames(durations: np.ndarray) -> int:
+def shortest_frames(durations: np.ndarray, tail: int = 1) -> int:
     """The fewest frames `fit_durations` can fit these durations into: one per inner token."""
-    d = trim_edges(durations)
-    return int(d[0] + d[-1] + len(d) - 2)
+    d = trim_edges(durations, tail)
+    return int(d[0] + d[-tail:].sum() + len(d) - 1 - tail)

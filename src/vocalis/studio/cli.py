@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from vocalis.errors import VocalisError
+from vocalis.studio.eval_commands import add_eval_commands
 
 JOB_EXAMPLE = """job file (one job as below, or a list of them under `jobs:`):
   text: "I can't believe you did that."
@@ -221,46 +222,6 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     print("ready", file=sys.stderr)
 
 
-def cmd_eval_cloning(args: argparse.Namespace) -> None:
-    from vocalis.eval.cloning import evaluate_cloning, print_report, write_json
-
-    if args.limit is not None and args.limit < 1:
-        raise VocalisError(f"--limit must be at least 1, got {args.limit}")
-    # The JSON is rewritten after every pair: a long run that is stopped keeps what it measured.
-    checkpoint = (lambda report: write_json(report, args.json)) if args.json else None
-    report = evaluate_cloning(args.data, limit=args.limit, progress=lambda m: print(m, file=sys.stderr),
-                              checkpoint=checkpoint)
-    print_report(report)
-    if args.json:
-        write_json(report, args.json)
-        print(f"wrote {args.json}", file=sys.stderr)
-
-
-def cmd_eval_emotion(args: argparse.Namespace) -> None:
-    from vocalis.eval.emotion import evaluate_emotion, print_report, write_json
-
-    if args.sentences is not None and args.sentences < 1:
-        raise VocalisError(f"--sentences must be at least 1, got {args.sentences}")
-    report = evaluate_emotion(args.data, sentences=args.sentences, clone=not args.no_clone,
-                              progress=lambda m: print(m, file=sys.stderr))
-    print_report(report)
-    if args.json:
-        write_json(report, args.json)
-        print(f"wrote {args.json}", file=sys.stderr)
-
-
-def cmd_eval_timing(args: argparse.Namespace) -> None:
-    from vocalis.eval.timing import evaluate_timing, print_report, write_json
-
-    if args.sentences is not None and args.sentences < 1:
-        raise VocalisError(f"--sentences must be at least 1, got {args.sentences}")
-    report = evaluate_timing(sentences=args.sentences, progress=lambda m: print(m, file=sys.stderr))
-    print_report(report)
-    if args.json:
-        write_json(report, args.json)
-        print(f"wrote {args.json}", file=sys.stderr)
-
-
 def _number(value: str) -> float:
     try:
         return float(value)
@@ -356,33 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep = sub.add_parser("prepare", help="build the model caches now instead of on first use (a few minutes, once)")
     prep.set_defaults(run=cmd_prepare)
 
-    ev = sub.add_parser("eval", help="measure the product on real speech (for developers)")
-    ev_sub = ev.add_subparsers(dest="evaluation", required=True, metavar="EVALUATION")
-    cl = ev_sub.add_parser("cloning", help="clone speakers from real clips and score them against other clips",
-                           description="Clone each speaker with 2+ clips from one clip; score clone and nearest "
-                                       "built-in pack by Whisper WER/CER and speaker similarity (GE2E, d-vector) "
-                                       "to another clip of the same speaker.")
-    cl.add_argument("--data", required=True, metavar="DIR", help="speech data folder holding MANIFEST.tsv")
-    cl.add_argument("--limit", type=int, metavar="N", help="evaluate at most N speakers")
-    cl.add_argument("--json", metavar="OUT",
-                    help="also write every figure to this JSON file (rewritten after every pair)")
-    cl.set_defaults(run=cmd_eval_cloning)
-    em = ev_sub.add_parser("emotion", help="judge emotional synthesis with a classifier trained on real speech",
-                           description="Train an eGeMAPS emotion classifier on the real emotional speech in DIR "
-                                       "(leave-one-speaker-out accuracy), then score renders of neutral, happy, angry, "
-                                       "sad and surprised: hit rate, confusions, speaker drift, WER, and the "
-                                       "description mapper's accuracy.")
-    em.add_argument("--data", required=True, metavar="DIR", help="speech data folder holding MANIFEST.tsv")
-    em.add_argument("--sentences", type=int, metavar="N", help="use the first N sentences per language")
-    em.add_argument("--no-clone", action="store_true", help="skip the cloned voice (saves about a minute)")
-    em.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
-    em.set_defaults(run=cmd_eval_emotion)
-    ti = ev_sub.add_parser("timing", help="how exactly outputs hit a target duration, and a 20-cue dub",
-                           description="Render sentences at 0.75, 1.0 and 1.25 of their natural length and report "
-                                       "the error between target and output duration.")
-    ti.add_argument("--sentences", type=int, metavar="N", help="use the first N sentences")
-    ti.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
-    ti.set_defaults(run=cmd_eval_timing)
+    add_eval_commands(sub)
     return p
 
 

@@ -1,0 +1,83 @@
+"""`vocalis eval ...`: the product measured on real speech, for developers. Each prints a report and can
+write every figure as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from vocalis.errors import VocalisError
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _at_least_one(value: int | None, flag: str) -> None:
+    if value is not None and value < 1:
+        raise VocalisError(f"{flag} must be at least 1, got {value}")
+
+
+def _report(report: dict, print_report: Callable[[dict], None], json_path: str | None) -> None:
+    from vocalis.eval.cloning import write_json
+
+    print_report(report)
+    if json_path:
+        write_json(report, json_path)
+        print(f"wrote {json_path}", file=sys.stderr)
+
+
+def cmd_eval_cloning(args: argparse.Namespace) -> None:
+    from vocalis.eval.cloning import evaluate_cloning, print_report, write_json
+
+    _at_least_one(args.limit, "--limit")
+    # The JSON is rewritten after every pair: a long run that is stopped keeps what it measured.
+    checkpoint = (lambda report: write_json(report, args.json)) if args.json else None
+    report = evaluate_cloning(args.data, limit=args.limit, progress=_progress, checkpoint=checkpoint)
+    _report(report, print_report, args.json)
+
+
+def cmd_eval_emotion(args: argparse.Namespace) -> None:
+    from vocalis.eval.emotion import evaluate_emotion, print_report
+
+    _at_least_one(args.sentences, "--sentences")
+    report = evaluate_emotion(args.data, sentences=args.sentences, clone=not args.no_clone, progress=_progress)
+    _report(report, print_report, args.json)
+
+
+def cmd_eval_timing(args: argparse.Namespace) -> None:
+    from vocalis.eval.timing import evaluate_timing, print_report
+
+    _at_least_one(args.sentences, "--sentences")
+    _report(evaluate_timing(sentences=args.sentences, progress=_progress), print_report, args.json)
+
+
+def add_eval_commands(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("eval", help="measure the product on real speech (for developers)")
+    ev_sub = ev.add_subparsers(dest="evaluation", required=True, metavar="EVALUATION")
+    cl = ev_sub.add_parser("cloning", help="clone speakers from real clips and score them against other clips",
+                           description="Clone each speaker with 2+ clips from one clip; score clone and nearest "
+                                       "built-in pack by Whisper WER/CER and speaker similarity (GE2E, d-vector) "
+                                       "to another clip of the same speaker.")
+    cl.add_argument("--data", required=True, metavar="DIR", help="speech data folder holding MANIFEST.tsv")
+    cl.add_argument("--limit", type=int, metavar="N", help="evaluate at most N speakers")
+    cl.add_argument("--json", metavar="OUT",
+                    help="also write every figure to this JSON file (rewritten after every pair)")
+    cl.set_defaults(run=cmd_eval_cloning)
+    em = ev_sub.add_parser("emotion", help="judge emotional synthesis with a classifier trained on real speech",
+                           description="Train an eGeMAPS emotion classifier on the real emotional speech in DIR "
+                                       "(leave-one-speaker-out accuracy), then score renders of neutral, happy, angry, "
+                                       "sad and surprised: hit rate, confusions, speaker drift, WER, and the "
+                                       "description mapper's accuracy.")
+    em.add_argument("--data", required=True, metavar="DIR", help="speech data folder holding MANIFEST.tsv")
+    em.add_argument("--sentences", type=int, metavar="N", help="use the first N sentences per language")
+    em.add_argument("--no-clone", action="store_true", help="skip the cloned voice (saves about a minute)")
+    em.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
+    em.set_defaults(run=cmd_eval_emotion)
+    ti = ev_sub.add_parser("timing", help="how exactly outputs hit a target duration, and a 20-cue dub",
+                           description="Render sentences at 0.75, 1.0 and 1.25 of their natural length and report "
+                                       "the error between target and output duration.")
+    ti.add_argument("--sentences", type=int, metavar="N", help="use the first N sentences")
+    ti.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
+    ti.set_defaults(run=cmd_eval_timing)
