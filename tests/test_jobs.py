@@ -51,6 +51,13 @@ def test_job_list_with_shared_defaults(tmp_path):
         ("text: hi\noutput: a.wav\nduration_control: {mode: controlled, seconds: soon}\n", "must be a number"),
         ("text: [unclosed\n", "not valid YAML"),
         ("jobs:\n  - {text: a, output: x.wav}\n  - {text: b, output: x.wav}\n", "same output"),
+        ("text: hi\noutput: a.wav\nlang: fr\n", "unknown language 'fr'"),
+        ("text: hi\noutput: a.wav\nspeaker_reference: nobody\n", "unknown voice"),
+        ("text: hi\noutput: a.wav\nsubtitles: a.txt\n", ".srt or .vtt"),
+        ("text: hi\noutput: a.wav\nemotion_control: {method: mix, description: sad, mix: {audio: 1, text: 1}}\n",
+         "needs its own key"),
+        ("jobs:\n  - {text: a, output: x.wav}\n  - {text: b, output: y.wav, emotion_control: "
+         "{method: vector, vector: {happy: 2}}}\n", "job 2: emotion happy=2"),
     ],
 )
 def test_bad_job_files_fail_before_rendering(tmp_path, capsys, content, message):
@@ -59,6 +66,7 @@ def test_bad_job_files_fail_before_rendering(tmp_path, capsys, content, message)
     assert main(["run", str(job)]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+    assert not list(tmp_path.glob("*.wav"))  # checked whole: no job rendered before the bad one
 
 
 def test_say_with_emotion_and_exact_duration(tmp_path, capsys):
@@ -85,6 +93,8 @@ def test_emotion_command_shows_the_vector(capsys):
         (["say", "Hi", "--emotion-audio", "/nonexistent.wav"], "/nonexistent.wav"),
         (["say", "Hi", "--subtitles", "x.txt"], ".srt or .vtt"),
         (["emotion"], "give a description"),
+        (["say", "Hi", "--emotion-weight", "0.5"], "needs an emotion"),
+        (["say", "Hi", "--emotion", "happy", "--emotion-text", "sad", "--emotion-mix", "text=1"], "no share"),
     ],
 )
 def test_bad_emotion_and_timing_flags(argv, message, capsys):

@@ -31,8 +31,8 @@ import numpy as np
 
 from vocalis.acoustic import assets
 from vocalis.audio import Audio
-from vocalis.errors import TextError, VocalisError
-from vocalis.pipeline import SEGMENT_PHONEMES, SPEED_RANGE, Vocalis
+from vocalis.errors import DurationError, TextError, VocalisError
+from vocalis.pipeline import MIN_DURATION, SEGMENT_PHONEMES, SPEED_RANGE, Vocalis
 from vocalis.subtitles import Cue
 from vocalis.text import detect_language, segments
 from vocalis.voice import Voice, default_voice, resolve_voice
@@ -40,7 +40,6 @@ from vocalis.voice import Voice, default_voice, resolve_voice
 if TYPE_CHECKING:
     from vocalis.emotion import Emotion
 
-MIN_DURATION = 0.1  # seconds: the shortest duration Vocalis.stream accepts
 GROW = 1.1  # a cue too short to speak is lengthened by this factor per try
 # Sound descriptions for the hard of hearing, "[door slams]", "(laughs)": not lines to speak. Vocalis
 # markup is kept: [pause 1s], and [word](/phonemes/) whose "(/" marks the override.
@@ -144,9 +143,7 @@ def _render(
                 chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=length / rate))
         except TextError:
             return None
-        except VocalisError as e:
-            if "too short" not in str(e):
-                raise
+        except DurationError:
             tries += 1
             grown = math.ceil(length * GROW)
             length = grown if room is None or length == room else min(grown, room)

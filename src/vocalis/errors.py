@@ -13,5 +13,9 @@ class VoiceError(VocalisError):
     """Unknown or malformed voice."""
 
 
+class DurationError(VocalisError):
+    """A target duration too short for the text, even at one frame per phoneme."""
+
+
 class LanguageError(VocalisError):
     """Unknown language code."""

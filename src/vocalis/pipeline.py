@@ -16,7 +16,7 @@ from vocalis.acoustic.tones import MandarinTones, prosody_edit
 from vocalis.audio import Audio
 from vocalis.emotion import Emotion
 from vocalis.emotion.prosody import ProsodyShift, prosody_shift, shape_level, shift_pitch
-from vocalis.errors import LanguageError, TextError, VocalisError, VoiceError
+from vocalis.errors import DurationError, LanguageError, TextError, VocalisError, VoiceError
 from vocalis.text import Segment, detect_language, segments
 from vocalis.voice import Voice, default_voice, resolve_voice
 
@@ -33,7 +33,7 @@ MAX_CHARS = 200_000
 # 100 split sentences mid-clause and doubled English WER. The decoder needs ~20 MB of working memory
 # per second of a segment, returned after each one.
 SEGMENT_PHONEMES = 150
-MAX_DURATION = 3600.0  # seconds a duration target may ask for
+MIN_DURATION, MAX_DURATION = 0.1, 3600.0  # seconds a duration target may ask for
 log = logging.getLogger("vocalis")
 T = TypeVar("T")
 _SILENT = " .,;:!?¡¿—…\"«»“”"  # phoneme-string characters that are punctuation or spaces: no sound
@@ -94,7 +94,7 @@ class Vocalis:
         segments stretch alike, while the silence Kokoro leaves at each segment's edges is cut to
         75 ms, so the speech fills the time. Every segment is planned first (a target that is too
         short fails here, saying how long the text needs); rendering then streams."""
-        voice = self._check(text, voice, lang, speed, duration)
+        voice = self.check_request(text, voice, lang, speed, duration)
         shift = prosody_shift(emotion)
         # segments() rejects text with nothing speakable at the call, before any rendering.
         segs = segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES)
@@ -177,7 +177,8 @@ class Vocalis:
         return voice
 
     @staticmethod
-    def _check(text: str, voice, lang: str, speed: float, duration: float | None = None) -> Voice:
+    def check_request(text: str, voice: str | Path | Voice | None, lang: str, speed: float,
+                      duration: float | None = None) -> Voice:
         """Validate the request up front (before any model loads) and pick the voice."""
         if lang not in LANGS:
             raise LanguageError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
@@ -190,8 +191,8 @@ class Vocalis:
         if duration is not None:
             if speed != 1.0:
                 raise VocalisError("give a speed or a duration, not both: a duration sets the speed")
-            if not 0.1 <= duration <= MAX_DURATION:
-                raise VocalisError(f"duration {duration} s is out of range: use 0.1 to {MAX_DURATION} seconds")
+            if not MIN_DURATION <= duration <= MAX_DURATION:
+                raise VocalisError(f"duration {duration} s is out of range: use {MIN_DURATION} to {MAX_DURATION} s")
         if voice is None:
             return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
         return resolve_voice(voice)
@@ -211,7 +212,7 @@ class _Fit:
         # A segment cannot go below one frame per phoneme: the stretch that brings the tightest one there.
         least = max(shortest / frames for frames, shortest, _ in natural)
         if total < least * t:
-            raise VocalisError(f"{total / sample_rate:.2f} s is too short for this text: it needs at least "
+            raise DurationError(f"{total / sample_rate:.2f} s is too short for this text: it needs at least "
                                f"{least * t / sample_rate:.2f} s (about {t / sample_rate:.1f} s at natural speed)")
         self.stretch = total / t
         self.speed = t / total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vocalis.errors import VocalisError
+from vocalis.errors import DurationError
 
 # Kokoro renders 0.3-0.6 s of silence at each end of a segment: the leading boundary token, and the
 # final punctuation with the closing boundary token. Fitted speech keeps at most this many frames
@@ -43,7 +43,7 @@ def fit_durations(durations: np.ndarray, frames: int, tail: int = 1) -> np.ndarr
     inner = d[1:-tail].astype(np.float64)
     room = frames - d[0] - d[-tail:].sum()
     if room < len(inner):
-        raise VocalisError(f"{frames} frames cannot hold {len(inner)} phonemes: the target duration is too short")
+        raise DurationError(f"{frames} frames cannot hold {len(inner)} phonemes: the target duration is too short")
     free = np.ones(len(inner), bool)
     while True:  # tokens that would get under one frame are pinned at one; the rest share what is left
         x = np.where(free, inner * (room - (~free).sum()) / max(inner[free].sum(), 1e-9), 1.0)

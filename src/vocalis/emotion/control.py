@@ -23,6 +23,8 @@ def emotion_control(
     Chinese; `audio`: a clip whose emotion (not voice) to take. Several sources blend by `shares`
     (keys from SOURCES; equal shares by default), e.g. {"audio": 0.3, "text": 0.5, "vector": 0.2}.
     `weight` (0-1) then sets how far the delivery moves from neutral."""
+    if not 0.0 <= weight <= 1.0:  # checked even without a source: a typo should not pass silently
+        raise VocalisError(f"emotion weight {weight} is out of range: use 0 to 1")
     given: dict[str, Emotion] = {}
     if vector is not None:
         given["vector"] = Emotion.parse(vector) if isinstance(vector, str) else vector
@@ -45,7 +47,10 @@ def emotion_control(
     missing = set(shares) - set(given)
     if missing:
         raise VocalisError(f"a share was given for {sorted(missing)[0]!r} but no such emotion source")
-    mixed = blend([(e, shares.get(name, 1.0 if not shares else 0.0)) for name, e in given.items()])
+    unshared = set(given) - set(shares)
+    if shares and unshared:
+        raise VocalisError(f"the emotion mix gives no share to {sorted(unshared)[0]!r}: give every source a share")
+    mixed = blend([(e, shares.get(name, 1.0)) for name, e in given.items()])
     return Emotion(mixed.vector, weight)
 
 

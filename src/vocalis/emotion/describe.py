@@ -46,7 +46,7 @@ Mapping decisions for words with no emotion of their own among the eight:
 - sad vs melancholic: acute grief and tears ("crying", "heartbroken", "哭", "伤心") are sad; a
   lingering low mood ("wistful", "nostalgic", "gloomy", "惆怅", "失落", "忧郁") is melancholic.
 
-Plain delivery, `PLAIN` = calm at 0.3 (an even reading), is the answer when the neutral label wins
+Plain delivery, `PLAIN` = the neutral emotion (the voice's own delivery), is the answer when the neutral label wins
 ("neutral", "正常地读", "the quarterly report", "季度报告") and when the text only negates.
 A text that names no emotion and resembles every anchor only weakly (best cosine under 0.4: an idiom
 the encoder half understands, or an unrelated phrase) gets its nearest label at 0.4 times the
@@ -103,7 +103,7 @@ SECOND_SHARE = 0.5
 # intensity is scaled by WEAK_MATCH_SCALE.
 WEAK_MATCH_SIMILARITY = 0.40
 WEAK_MATCH_SCALE = 0.4
-PLAIN = Emotion.of(calm=0.3)
+PLAIN = Emotion.neutral()
 _TOP_ANCHORS = 2  # a label's similarity: the mean over its closest anchors
 
 _NEGATION_EN = re.compile(r"\b(?:not|never|no|without|hardly|isn't|wasn't|aren't|don't|doesn't)\s+(?:\w+\s+)?$")

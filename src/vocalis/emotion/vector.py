@@ -22,10 +22,11 @@ class Emotion:
 
     def __post_init__(self) -> None:
         v = np.asarray(self.vector, dtype=np.float32).reshape(-1)
-        if v.shape != (len(EMOTIONS),) or not np.isfinite(v).all():
+        if v.shape != (len(EMOTIONS),):
             raise VocalisError(f"an emotion vector has {len(EMOTIONS)} values ({', '.join(EMOTIONS)})")
-        if (v < 0).any() or (v > 1).any():
-            raise VocalisError("emotion intensities go from 0 to 1")
+        bad = [e for e, x in zip(EMOTIONS, v, strict=True) if not 0 <= x <= 1]  # NaN fails this too
+        if bad:
+            raise VocalisError(f"emotion {bad[0]}={v[EMOTIONS.index(bad[0])]}: intensities go from 0 to 1")
         if not 0.0 <= self.weight <= 1.0:
             raise VocalisError(f"emotion weight {self.weight} is out of range: use 0 to 1")
         object.__setattr__(self, "vector", v)

@@ -6,10 +6,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vocalis.errors import VocalisError
 from vocalis.studio.eval_commands import add_eval_commands
+
+if TYPE_CHECKING:
+    from vocalis.emotion import Emotion
 
 JOB_EXAMPLE = """job file (one job as below, or a list of them under `jobs:`):
   text: "I can't believe you did that."
@@ -18,7 +23,8 @@ JOB_EXAMPLE = """job file (one job as below, or a list of them under `jobs:`):
   emotion_control:
     method: text                      # speaker | vector | text | audio | mix
     description: "angrily, voice shaking"
-    weight: 0.8                       # vector: {happy: 0.8}; audio: clip.wav; mix: {audio: 0.3, text: 0.7}
+    weight: 0.8                       # vector: {happy: 0.8}; audio: clip.wav
+                                      # mix: {audio: 0.3, text: 0.7} with audio: and description: too
   duration_control:
     mode: controlled                  # free | controlled
     seconds: 3.5                      # or ratio: 1.2 (speed)
@@ -65,12 +71,12 @@ def cmd_say(args: argparse.Namespace) -> None:
     emotion = _emotion(args)
     if emotion is not None and not args.quiet:
         print(f"emotion: {emotion}", file=sys.stderr)
+    if args.subtitles:
+        _check_subtitle_path(args.subtitles)
     engine = Vocalis()
     # stream() checks the request and the writer checks the paths before anything renders.
     chunks = engine.stream(text, voice=args.voice, lang=args.lang, speed=args.speed, emotion=emotion,
                            duration=args.duration)
-    if args.subtitles:
-        _check_subtitle_path(args.subtitles)
     rendered = []
     with AudioWriter(args.output, SAMPLE_RATE) as out, tqdm(
         total=len(text), unit="char", disable=args.quiet or len(text) < 200, file=sys.stderr
@@ -120,7 +126,7 @@ def cmd_dub(args: argparse.Namespace) -> None:
               file=sys.stderr)
 
 
-def _numbers(indices) -> str:
+def _numbers(indices: Iterable[int]) -> str:
     return ", ".join(str(i + 1) for i in indices)
 
 
@@ -148,12 +154,15 @@ def _check_output_path(path: str) -> None:
         raise VocalisError(f"cannot write {path}: folder {p.parent} does not exist")
 
 
-def _emotion(args: argparse.Namespace):
+def _emotion(args: argparse.Namespace) -> Emotion | None:
     from vocalis.emotion.control import emotion_control, parse_shares
 
     shares = parse_shares(args.emotion_mix) if args.emotion_mix else None
-    return emotion_control(vector=args.emotion, text=args.emotion_text, audio=args.emotion_audio,
-                           weight=args.emotion_weight, shares=shares)
+    emotion = emotion_control(vector=args.emotion, text=args.emotion_text, audio=args.emotion_audio,
+                              weight=1.0 if args.emotion_weight is None else args.emotion_weight, shares=shares)
+    if emotion is None and args.emotion_weight is not None:
+        raise VocalisError("--emotion-weight needs an emotion: add --emotion, --emotion-text or --emotion-audio")
+    return emotion
 
 
 def cmd_emotion(args: argparse.Namespace) -> None:
@@ -165,7 +174,7 @@ def cmd_emotion(args: argparse.Namespace) -> None:
     for name, value in zip(EMOTIONS, emotion.vector, strict=True):
         print(f"{name:<12} {value:.2f}  {'#' * round(value * 20)}")
     print(f"weight       {emotion.weight:.2f}")
-    sliders = ",".join(f"{n}={v:.2f}" for n, v in zip(EMOTIONS, emotion.vector, strict=True) if v)
+    sliders = ",".join(f"{n}={v:.2f}" for n, v in zip(EMOTIONS, emotion.vector, strict=True) if v >= 0.005)
     print(f"use it as:   --emotion {sliders or 'calm=0'} --emotion-weight {emotion.weight:.2f}")
 
 
@@ -236,7 +245,7 @@ def _add_emotion_args(p: argparse.ArgumentParser, description: bool = True) -> N
         g.add_argument("--emotion-text", metavar="TEXT",
                        help='a description in English or Chinese, e.g. "whispering sadly", "冷冷地说"')
     g.add_argument("--emotion-audio", metavar="CLIP", help="take the emotion (not the voice) of this clip")
-    g.add_argument("--emotion-weight", type=_number, default=1.0, metavar="W",
+    g.add_argument("--emotion-weight", type=_number, metavar="W",
                    help="how far from neutral delivery, 0 to 1 (default 1)")
     g.add_argument("--emotion-mix", metavar="SRC=S,...",
                    help="shares of the sources when several are given, e.g. audio=0.3,text=0.5,vector=0.2 "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from vocalis.errors import VocalisError
 
@@ -17,6 +18,12 @@ def _progress(message: str) -> None:
 def _at_least_one(value: int | None, flag: str) -> None:
     if value is not None and value < 1:
         raise VocalisError(f"{flag} must be at least 1, got {value}")
+
+
+def _check_json(path: str | None) -> None:
+    """Before a run of many minutes, not after it."""
+    if path and not Path(path).parent.is_dir():
+        raise VocalisError(f"cannot write {path}: folder {Path(path).parent} does not exist")
 
 
 def _report(report: dict, print_report: Callable[[dict], None], json_path: str | None) -> None:
@@ -32,6 +39,7 @@ def cmd_eval_cloning(args: argparse.Namespace) -> None:
     from vocalis.eval.cloning import evaluate_cloning, print_report, write_json
 
     _at_least_one(args.limit, "--limit")
+    _check_json(args.json)
     # The JSON is rewritten after every pair: a long run that is stopped keeps what it measured.
     checkpoint = (lambda report: write_json(report, args.json)) if args.json else None
     report = evaluate_cloning(args.data, limit=args.limit, progress=_progress, checkpoint=checkpoint)
@@ -42,6 +50,7 @@ def cmd_eval_emotion(args: argparse.Namespace) -> None:
     from vocalis.eval.emotion import evaluate_emotion, print_report
 
     _at_least_one(args.sentences, "--sentences")
+    _check_json(args.json)
     report = evaluate_emotion(args.data, sentences=args.sentences, clone=not args.no_clone, progress=_progress)
     _report(report, print_report, args.json)
 
@@ -50,6 +59,7 @@ def cmd_eval_timing(args: argparse.Namespace) -> None:
     from vocalis.eval.timing import evaluate_timing, print_report
 
     _at_least_one(args.sentences, "--sentences")
+    _check_json(args.json)
     _report(evaluate_timing(sentences=args.sentences, progress=_progress), print_report, args.json)
 
 

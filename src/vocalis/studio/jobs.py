@@ -27,6 +27,7 @@ from vocalis.pipeline import Vocalis
 _JOB_KEYS = {"text", "speaker_reference", "emotion_control", "duration_control", "output", "lang", "subtitles"}
 _EMOTION_KEYS = {"method", "vector", "description", "audio", "mix", "weight"}
 _DURATION_KEYS = {"mode", "ratio", "seconds"}
+_MIX_KEYS = {"vector": "vector: {happy: 0.8}", "text": "description: ...", "audio": "audio: clip.wav"}
 _AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".webm", ".aac"}
 
 
@@ -55,6 +56,7 @@ def load_jobs(path: str | Path) -> list[Job]:
         raise VocalisError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise VocalisError(f"{path}: a job file is a mapping with `text` and `output` (or a `jobs:` list)")
+    listed = "jobs" in data
     items = data.pop("jobs", None)
     if items is None:
         items = [{}]
@@ -62,7 +64,7 @@ def load_jobs(path: str | Path) -> list[Job]:
         raise VocalisError(f"{path}: `jobs` must be a non-empty list of jobs")
     jobs = []
     for k, item in enumerate(items, 1):
-        where = f"{path}" + (f", job {k}" if len(items) > 1 or "jobs" in data else "")
+        where = f"{path}" + (f", job {k}" if listed else "")
         if not isinstance(item, dict):
             raise VocalisError(f"{where}: each job is a mapping (text, output, ...)")
         jobs.append(_job({**data, **item}, where, path.parent))
@@ -85,8 +87,23 @@ def _job(spec: dict, where: str, base: Path) -> Job:
     voice, reference = _speaker(spec.get("speaker_reference"), where, base)
     speed, duration = _duration(spec.get("duration_control") or {}, where)
     subtitles = base / str(spec["subtitles"]) if spec.get("subtitles") else None
-    return Job(text, voice, reference, _emotion(spec.get("emotion_control") or {}, where, base), speed, duration,
-               output, str(spec.get("lang", "auto")), subtitles)
+    if subtitles and subtitles.suffix.lower() not in (".srt", ".vtt"):
+        raise VocalisError(f"{where}: subtitles {subtitles.name}: use a .srt or .vtt name")
+    try:  # everything the engine would refuse, refused now, before the first job renders
+        emotion = _emotion(spec.get("emotion_control") or {}, where, base)
+        job = Job(text, voice, reference, emotion, speed, duration, output, str(spec.get("lang", "auto")), subtitles)
+        Vocalis.check_request(job.text, job.voice, job.lang, job.speed, job.duration)
+        if "shares" in emotion:
+            sources = set(emotion) & set(_MIX_KEYS)
+            for name in sorted(set(emotion["shares"]) - sources):
+                raise VocalisError(f"the mix names {name!r}, which needs its own key ({_MIX_KEYS[name]})")
+            for name in sorted(sources - set(emotion["shares"])):
+                raise VocalisError(f"the mix gives no share to {name!r}: give every source a share")
+    except VocalisError as e:
+        if str(e).startswith(where):
+            raise
+        raise type(e)(f"{where}: {e}") from None
+    return job
 
 
 def _known(spec: dict, keys: set[str], where: str) -> None:
@@ -181,7 +198,9 @@ def run_job(tts: Vocalis, job: Job, progress: Callable[[str], None] | None = Non
         progress(f"emotion: {emotion}")
     chunks = list(tts.stream(job.text, voice, job.lang, job.speed, emotion, job.duration))
     audio = Audio.concat([c.audio for c in chunks])
-    job.output.parent.mkdir(parents=True, exist_ok=True)
+    for path in (job.output, job.subtitles):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
     audio.save(job.output)
     if job.subtitles:
         from vocalis.subtitles import cues_of, write_subtitles
