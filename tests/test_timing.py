@@ -102,3 +102,28 @@ def test_dub_refuses_overlapping_or_empty_cues(tts):
         dub(tts, [Cue(0.0, 1.0, "One."), Cue(0.5, 1.5, "Two.")])
     with pytest.raises(VocalisError, match="no cues"):
         dub(tts, [])
+
+
+def test_dub_command_writes_the_track_and_its_cues(tmp_path, capsys):
+    from vocalis.studio.cli import main
+
+    srt = tmp_path / "in.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nGood morning.\n\n"
+                   "2\n00:00:02,500 --> 00:00:04,000\nSee you soon.\n", encoding="utf-8")
+    out, placed = tmp_path / "track.wav", tmp_path / "placed.vtt"
+    assert main(["dub", str(srt), "-v", "jm_kumo", "-o", str(out), "--subtitles", str(placed)]) == 0
+    assert len(Audio.load(out).samples) == 4 * 24000
+    assert [(c.start, c.end) for c in read_subtitles(placed)] == [(0.5, 2.0), (2.5, 4.0)]
+
+
+def test_dub_names_every_cue_that_cannot_fit_before_rendering(tmp_path, capsys):
+    from vocalis.studio.cli import main
+
+    long = "This sentence is far too long to be spoken in a tenth of a second by anyone at all."
+    srt = tmp_path / "tight.srt"
+    srt.write_text(f"1\n00:00:00,000 --> 00:00:00,100\n{long}\n\n2\n00:00:00,200 --> 00:00:00,300\n{long}\n\n"
+                   "3\n00:00:00,400 --> 00:00:01,400\nFine.\n", encoding="utf-8")
+    assert main(["dub", str(srt), "-o", str(tmp_path / "t.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "cue(s) too short" in err and "1 (needs" in err and "2 (needs" in err
+    assert not (tmp_path / "t.wav").exists()

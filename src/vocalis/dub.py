@@ -79,6 +79,7 @@ def dub(
         all_text = " ".join(c.text for c in cues)
         voice = default_voice(detect_language(all_text[:2000]) if lang == "auto" else lang)
     voice = resolve_voice(voice)  # an unknown voice fails before anything renders
+    _check_room(cues, slots, lang, rate)
     track = np.zeros(slots[-1][1], np.float32)
     placed, strained, silent, lengthened = [], [], [], []
     for k, (cue, (start, end)) in enumerate(zip(cues, slots, strict=True)):
@@ -106,6 +107,23 @@ def dub(
             raise RuntimeError(f"dub placed cue {k + 1} over cue {k + 2}")
     timed = [Cue(a / rate, b / rate, c.text) for c, (a, b) in zip(cues, placed, strict=True)]
     return DubResult(Audio(track, rate), timed, strained, silent, lengthened)
+
+
+def _check_room(cues: Sequence[Cue], slots: list[tuple[int, int]], lang: str, rate: int) -> None:
+    """Cues that cannot be spoken even run into the gap after them, all named before any renders
+    (one frame per phoneme is a lower bound: a cue that passes here can still fail when it renders)."""
+    tight = []
+    for k, cue in enumerate(cues):
+        room = slots[k + 1][0] - slots[k][0] if k + 1 < len(slots) else None
+        try:
+            need = _shortest(spoken_text(cue.text), lang)
+        except TextError:
+            continue  # nothing to say: it will be left silent
+        if room is not None and need > room:
+            tight.append(f"{k + 1} (needs {need / rate:.2f} s, has {room / rate:.2f} s)")
+    if tight:
+        raise VocalisError(f"cue(s) too short to speak even run into the gap after them: {'; '.join(tight)}: "
+                           "lengthen them or shorten their text")
 
 
 def _slots(cues: Sequence[Cue], rate: int) -> list[tuple[int, int]]:

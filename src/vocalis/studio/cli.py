@@ -110,13 +110,19 @@ def cmd_dub(args: argparse.Namespace) -> None:
     from vocalis.pipeline import Vocalis
     from vocalis.subtitles import read_subtitles
 
-    cues = read_subtitles(args.subtitles)
+    cues = read_subtitles(args.input)
     emotion = _emotion(args)
     _check_output_path(args.output)
+    if args.subtitles:
+        _check_subtitle_path(args.subtitles)
     with tqdm(total=len(cues), unit="cue", disable=args.quiet, file=sys.stderr) as bar:
         result = dub(Vocalis(), cues, voice=args.voice, lang=args.lang, emotion=emotion,
                      progress=lambda done, total: bar.update(done - bar.n))
     result.audio.save(args.output)
+    if args.subtitles:  # where the cues were placed: a lengthened cue runs past its original end
+        from vocalis.subtitles import write_subtitles
+
+        write_subtitles(result.cues, args.subtitles)
     if not args.quiet:  # each cue's own warning was logged as it rendered; this is the summary
         notes = [f"{len(result.strained)} outside speed 0.5-2.0 (cues {_numbers(i for i, _ in result.strained)})"
                  if result.strained else "", f"{len(result.silent)} silent" if result.silent else "",
@@ -283,11 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     dub = sub.add_parser("dub", help="speak subtitles into an audio track aligned with their cues",
                          description="Render every cue of an .srt or .vtt file into its time slot, fitted to the "
                                      "slot exactly, and write the whole aligned track.")
-    dub.add_argument("subtitles", metavar="FILE", help=".srt or .vtt subtitles")
+    dub.add_argument("input", metavar="FILE", help=".srt or .vtt subtitles to speak")
     dub.add_argument("-v", "--voice", help="built-in or cloned voice name, or a .npz voice file")
     dub.add_argument("-o", "--output", default="track.wav", help="output track (default track.wav)")
     dub.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
     _add_emotion_args(dub)
+    dub.add_argument("--subtitles", metavar="FILE",
+                     help="also write the cues as placed (.srt or .vtt): a cue too short to speak runs past its end")
     dub.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     dub.set_defaults(run=cmd_dub)
 
