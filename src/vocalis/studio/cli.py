@@ -136,6 +136,18 @@ def _numbers(indices: Iterable[int]) -> str:
     return ", ".join(str(i + 1) for i in indices)
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from vocalis.server import create_app
+
+    if not 0 < args.port < 65536:
+        raise VocalisError(f"port {args.port} is out of range: use 1 to 65535")
+    print(f"serving on http://{args.host}:{args.port} (POST /v1/audio/speech, /v1/tts; GET /v1/voices)",
+          file=sys.stderr)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     from vocalis.pipeline import Vocalis
     from vocalis.studio.jobs import load_jobs, run_job
@@ -304,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("job", metavar="JOB.yaml")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     run.set_defaults(run=cmd_run)
+
+    serve = sub.add_parser("serve", help="run the HTTP API (OpenAI-compatible /v1/audio/speech, native /v1/tts)",
+                           description="Serve the engine over HTTP: POST /v1/audio/speech (OpenAI's shape), "
+                                       "POST /v1/tts (emotion, duration, streaming), GET /v1/voices.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(run=cmd_serve)
 
     emo = sub.add_parser("emotion", help="show the emotion vector of a description, clip or sliders",
                          description="Shows the 8 intensities an emotion source maps to, to see and tweak them.")

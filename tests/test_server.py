@@ -1,0 +1,77 @@
+"""The HTTP API through httpx (FastAPI's TestClient): real synthesis judged by Whisper and sample counts,
+4xx JSON errors that say what to fix, and a server that keeps serving after them."""
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from vocalis.asr import transcribe
+from vocalis.audio import Audio
+from vocalis.eval.metrics import wer
+from vocalis.server import create_app
+
+TEXT = "Good morning, the train leaves at six."
+
+
+@pytest.fixture(scope="module")
+def client(tts):
+    return TestClient(create_app(tts))
+
+
+def _audio(content: bytes) -> Audio:
+    samples, rate = sf.read(io.BytesIO(content), dtype="float32")
+    return Audio(samples, rate)
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3"])
+def test_openai_speech_in_each_format(client, fmt):
+    r = client.post("/v1/audio/speech", json={"model": "tts-1", "input": TEXT, "voice": "onyx",
+                                              "response_format": fmt})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("audio/")
+    assert wer(TEXT, transcribe(_audio(r.content), lang="en")) <= 0.2
+
+
+def test_streamed_pcm_is_the_whole_speech(client):
+    with client.stream("POST", "/v1/audio/speech", json={"input": "First sentence here. And the second one.",
+                                                         "voice": "echo", "response_format": "pcm"}) as r:
+        assert r.status_code == 200
+        data = b"".join(r.iter_bytes())
+    samples = np.frombuffer(data, "<i2").astype(np.float32) / 32767
+    assert wer("First sentence here. And the second one.", transcribe(Audio(samples, 24000), lang="en")) <= 0.2
+
+
+def test_native_tts_with_emotion_and_exact_duration(client):
+    r = client.post("/v1/tts", json={"text": TEXT, "voice": "jm_kumo", "duration": 3.0, "format": "wav",
+                                     "emotion": {"vector": {"happy": 0.8}, "weight": 0.7}})
+    assert r.status_code == 200, r.text
+    assert len(_audio(r.content).samples) == 3 * 24000
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "message"),
+    [
+        ("/v1/audio/speech", {"input": "", "voice": "alloy"}, 400, "input"),
+        ("/v1/audio/speech", {"input": "Hi", "voice": "nobody"}, 404, "unknown voice"),
+        ("/v1/audio/speech", {"input": "Hi", "speed": 9}, 400, "speed"),
+        ("/v1/audio/speech", {"input": "Hi", "response_format": "xyz"}, 400, "response format"),
+        ("/v1/audio/speech", {"input": "Hi", "response_format": "mp3", "stream_format": "audio"}, 400, "pcm or wav"),
+        ("/v1/tts", {"text": "Hi", "emotion": {"vector": {"joyful": 1}}}, 400, "unknown emotion"),
+        ("/v1/tts", {"text": "A long sentence that cannot fit.", "duration": 0.2}, 400, "too short"),
+    ],
+)
+def test_bad_requests_get_json_errors(client, path, body, status, message):
+    r = client.post(path, json=body)
+    assert r.status_code == status, r.text
+    assert message in r.json()["error"]["message"]
+
+
+def test_wrong_content_type_and_the_server_keeps_serving(client):
+    r = client.post("/v1/audio/speech", content=b"not json", headers={"content-type": "text/plain"})
+    assert r.status_code == 400 and "error" in r.json()
+    assert client.get("/health").json() == {"status": "ok"}
+    names = {v["name"] for v in client.get("/v1/voices").json()["voices"]}
+    assert "jm_kumo" in names
