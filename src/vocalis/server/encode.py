@@ -9,14 +9,16 @@ import numpy as np
 from vocalis.audio import Audio
 from vocalis.errors import VocalisError
 
-# format -> (media type, libsndfile format and subtype); pcm is raw 16-bit little-endian mono.
-MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "pcm": "audio/pcm"}
+# pcm is raw 16-bit little-endian mono, as OpenAI sends it.
+MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "opus": "audio/ogg",
+               "aac": "audio/aac", "pcm": "audio/pcm"}
 _SOUNDFILE = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "mp3": ("MP3", "MPEG_LAYER_III")}
+_FFMPEG = {"opus": ("libopus", "ogg"), "aac": ("aac", "adts")}  # codec, container (through PyAV)
 
 
 def check_format(fmt: str) -> str:
     if fmt not in MEDIA_TYPES:
-        raise VocalisError(f"response format {fmt!r} is not supported yet: use {', '.join(MEDIA_TYPES)}")
+        raise VocalisError(f"response format {fmt!r} is not supported: use {', '.join(MEDIA_TYPES)}")
     return fmt
 
 
@@ -27,11 +29,28 @@ def pcm16(samples: np.ndarray) -> bytes:
 def encode(audio: Audio, fmt: str) -> bytes:
     if fmt == "pcm":
         return pcm16(audio.samples)
+    if fmt in _FFMPEG:
+        return _ffmpeg(audio, *_FFMPEG[fmt])
     import soundfile as sf
 
     container, subtype = _SOUNDFILE[fmt]
     buffer = io.BytesIO()
     sf.write(buffer, np.clip(audio.samples, -1.0, 1.0), audio.sample_rate, format=container, subtype=subtype)
+    return buffer.getvalue()
+
+
+def _ffmpeg(audio: Audio, codec: str, container: str) -> bytes:
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container) as out:
+        stream = out.add_stream(codec, rate=audio.sample_rate)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(np.frombuffer(pcm16(audio.samples), "<i2")[None], format="s16",
+                                           layout="mono")
+        frame.sample_rate = audio.sample_rate
+        for packet in (*stream.encode(frame), *stream.encode(None)):  # None flushes the encoder
+            out.mux(packet)
     return buffer.getvalue()
 
 
