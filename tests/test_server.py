@@ -4,6 +4,7 @@
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from vocalis.eval.metrics import wer
 from vocalis.server import create_app
 
 TEXT = "Good morning, the train leaves at six."
+SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +101,26 @@ def test_wrong_content_type_and_the_server_keeps_serving(client):
     assert client.get("/health").json() == {"status": "ok"}
     names = {v["name"] for v in client.get("/v1/voices").json()["voices"]}
     assert "jm_kumo" in names
+
+
+def test_upload_a_reference_clone_speak_and_delete(client, tmp_path):
+    clip = SPEECH / "librispeech_test_other" / "1688" / "1688-142285-0000.flac"
+    if not clip.is_file():
+        pytest.skip(f"speech data not found: {clip}")
+    with clip.open("rb") as f:
+        r = client.post("/v1/voices", data={"name": "api-ana", "lang": "en"},
+                        files=[("references", (clip.name, f, "audio/flac"))])
+    assert r.status_code == 201, r.text
+    assert "api-ana" in {v["name"] for v in client.get("/v1/voices").json()["voices"]}
+    r = client.post("/v1/audio/speech", json={"input": TEXT, "voice": "api-ana", "response_format": "wav"})
+    assert r.status_code == 200 and wer(TEXT, transcribe(_audio(r.content, tmp_path), lang="en")) <= 0.2
+    again = client.post("/v1/voices", data={"name": "api-ana"}, files=[("references", ("x.wav", b"RIFF", "audio/wav"))])
+    assert again.status_code == 400 and "already exists" in again.json()["error"]["message"]
+    assert client.delete("/v1/voices/api-ana").status_code == 200
+    assert client.delete("/v1/voices/api-ana").status_code == 404
+
+
+def test_a_corrupt_upload_is_refused_and_leaves_nothing(client):
+    r = client.post("/v1/voices", data={"name": "broken"}, files=[("references", ("x.wav", b"not audio", "audio/wav"))])
+    assert r.status_code == 400 and "cannot read" in r.json()["error"]["message"]
+    assert "broken" not in {v["name"] for v in client.get("/v1/voices").json()["voices"]}

@@ -7,11 +7,13 @@ request threads queue on a lock while the event loop stays free to answer others
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator
-from typing import Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -26,6 +28,9 @@ from vocalis.server.encode import MEDIA_TYPES, check_format, encode, pcm16, wav_
 # OpenAI's voice names, mapped to the built-in voice that suits each best (male: echo, onyx, fable).
 OPENAI_VOICES = {"alloy": "jf_alpha", "echo": "jm_kumo", "fable": "jm_kumo", "onyx": "jm_kumo",
                  "nova": "jf_nezumi", "shimmer": "jf_gongitsune"}
+
+
+MAX_UPLOAD_BYTES = 50 * 2**20  # per reference clip: 30 s of speech is a few MB even as WAV
 
 
 class SpeechRequest(BaseModel):
@@ -89,6 +94,37 @@ def create_app(tts: Vocalis | None = None) -> FastAPI:
         built = [{"name": v.name, "language": v.language, "kind": "builtin"} for v in builtin_voices().values()]
         cloned = [{"name": v.name, "language": v.language, "kind": "cloned"} for v in library_voices()]
         return {"voices": built + cloned, "openai_aliases": OPENAI_VOICES}
+
+    @app.post("/v1/voices", status_code=201)
+    def add_voice(name: Annotated[str, Form()], references: Annotated[list[UploadFile], File()],
+                  lang: Annotated[Literal["en", "zh"], Form()] = "en") -> dict[str, Any]:
+        """Clone a voice from uploaded clips (3-30 s of one person's speech, any common format)."""
+        from vocalis.voice.library import check_name, voice_path
+
+        check_name(name)  # a bad or taken name fails before the upload is read or anything renders
+        if voice_path(name).exists():
+            raise VocalisError(f"a voice named {name!r} already exists: pick another name or delete it first")
+        with tempfile.TemporaryDirectory() as folder:  # the clips are gone after the clone, kept or not
+            paths = []
+            for k, upload in enumerate(references):
+                data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+                if len(data) > MAX_UPLOAD_BYTES:
+                    raise VocalisError(f"reference {upload.filename!r} is over {MAX_UPLOAD_BYTES // 2**20} MB: "
+                                       "send 3-30 s of speech")
+                path = Path(folder) / f"ref{k}{Path(upload.filename or '').suffix.lower()}"
+                path.write_bytes(data)
+                paths.append(path)
+            with lock:
+                voice = engine.clone(paths, name, lang=lang)
+        return {"name": voice.name, "language": voice.language, "kind": "cloned",
+                "quality_hints": voice.meta.get("quality_hints", [])}
+
+    @app.delete("/v1/voices/{name}")
+    def remove_voice(name: str) -> dict[str, str]:
+        from vocalis.voice.library import delete_voice
+
+        delete_voice(name)
+        return {"deleted": name}
 
     @app.post("/v1/audio/speech")
     def speech(body: SpeechRequest) -> Response:
