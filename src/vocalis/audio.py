@@ -92,6 +92,16 @@ class Audio:
         return writer.path
 
 
+def check_output_path(path: str | Path) -> Path:
+    """A writable audio output: a known extension in an existing folder (checked before any work)."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise VocalisError(f"unsupported output format {path.suffix!r}: use one of {', '.join(FORMATS)}")
+    if path.parent and not path.parent.is_dir():
+        raise VocalisError(f"cannot write {path}: folder {path.parent} does not exist")
+    return path
+
+
 class AudioWriter:
     """Streams audio chunks into a file (memory stays flat for long texts). Writes to a temporary
     name and renames on success, so a failure never leaves a half-written file behind."""
@@ -99,14 +109,8 @@ class AudioWriter:
     def __init__(self, path: str | Path, sample_rate: int):
         import soundfile as sf
 
-        self.path = Path(path)
-        fmt = FORMATS.get(self.path.suffix.lower())
-        if fmt is None:
-            raise VocalisError(
-                f"unsupported output format {self.path.suffix!r}: use one of {', '.join(FORMATS)}"
-            )
-        if self.path.parent and not self.path.parent.is_dir():
-            raise VocalisError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
+        self.path = check_output_path(path)
+        fmt = FORMATS[self.path.suffix.lower()]
         self._tmp = self.path.with_name(f".{self.path.name}.part")
         self.sample_rate = sample_rate
         try:

@@ -147,14 +147,20 @@ def _stamp(seconds: float, sep: str) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}{sep}{ms % 1000:03d}"
 
 
+def check_subtitle_path(path: str | Path, folder: bool = True) -> Path:
+    """A .srt or .vtt name (in an existing folder, unless `folder` is False): checked before any work."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise VocalisError(f"unsupported subtitle format {path.suffix!r}: use a .srt or .vtt name")
+    if folder and not path.parent.is_dir():
+        raise VocalisError(f"cannot write {path}: folder {path.parent} does not exist")
+    return path
+
+
 def write_subtitles(cues: Sequence[Cue], path: str | Path) -> Path:
     """SRT or WebVTT, by the extension of `path`."""
-    path = Path(path)
-    if path.suffix.lower() == ".srt":
-        return write_srt(cues, path)
-    if path.suffix.lower() == ".vtt":
-        return write_vtt(cues, path)
-    raise VocalisError(f"unsupported subtitle format {path.suffix!r}: use one of {', '.join(FORMATS)}")
+    path = check_subtitle_path(path, folder=False)
+    return write_srt(cues, path) if path.suffix.lower() == ".srt" else write_vtt(cues, path)
 
 
 def write_srt(cues: Sequence[Cue], path: str | Path) -> Path:

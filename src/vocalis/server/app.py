@@ -144,7 +144,7 @@ def create_app(tts: Vocalis | None = None) -> FastAPI:
         emotion = None
         if body.emotion:
             e = body.emotion
-            vector = ",".join(f"{k}={v}" for k, v in e.vector.items()) if e.vector else None
+            vector = Emotion.of(**e.vector) if e.vector else None
             emotion = emotion_control(vector=vector, text=e.text, weight=e.weight, shares=e.shares)
         chunks = _chunks(engine, lock, body.text, _voice(body.voice), body.lang, body.speed, emotion, body.duration)
         if body.stream:

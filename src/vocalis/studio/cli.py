@@ -43,7 +43,7 @@ examples:
   vocalis say "We won!" --emotion happy=0.8,surprised=0.3 -o won.wav
   vocalis say "Leave. Now." --emotion-text "coldly, barely hiding anger" --emotion-weight 0.7
   vocalis say "Sorry I'm late." -v ana --emotion-audio sad_clip.wav -o sorry.wav
-  vocalis say "Ten seconds exactly." --duration 10 -o ten.wav --subtitles ten.srt
+  vocalis say "This line is fitted to last exactly four seconds." --duration 4 -o four.wav --subtitles four.srt
 emotions: happy angry sad afraid disgusted melancholic surprised calm (each 0-1)"""
 
 
@@ -66,13 +66,14 @@ def cmd_say(args: argparse.Namespace) -> None:
     from vocalis.acoustic.assets import SAMPLE_RATE
     from vocalis.audio import AudioWriter
     from vocalis.pipeline import Vocalis
+    from vocalis.subtitles import check_subtitle_path
 
     text = _read_text(args)
     emotion = _emotion(args)
     if emotion is not None and not args.quiet:
         print(f"emotion: {emotion}", file=sys.stderr)
     if args.subtitles:
-        _check_subtitle_path(args.subtitles)
+        check_subtitle_path(args.subtitles)
     engine = Vocalis()
     # stream() checks the request and the writer checks the paths before anything renders.
     chunks = engine.stream(text, voice=args.voice, lang=args.lang, speed=args.speed, emotion=emotion,
@@ -94,27 +95,19 @@ def cmd_say(args: argparse.Namespace) -> None:
         print(f"wrote {args.output} ({out.frames / out.sample_rate:.2f} s{extra})", file=sys.stderr)
 
 
-def _check_subtitle_path(path: str) -> None:
-    """Before rendering, so that a bad path never costs the audio."""
-    p = Path(path)
-    if p.suffix.lower() not in (".srt", ".vtt"):
-        raise VocalisError(f"subtitles file {path}: use a .srt or .vtt name")
-    if not p.parent.is_dir():
-        raise VocalisError(f"cannot write {path}: folder {p.parent} does not exist")
-
-
 def cmd_dub(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
+    from vocalis.audio import check_output_path
     from vocalis.dub import dub
     from vocalis.pipeline import Vocalis
-    from vocalis.subtitles import read_subtitles
+    from vocalis.subtitles import check_subtitle_path, read_subtitles
 
     cues = read_subtitles(args.input)
     emotion = _emotion(args)
-    _check_output_path(args.output)
+    check_output_path(args.output)
     if args.subtitles:
-        _check_subtitle_path(args.subtitles)
+        check_subtitle_path(args.subtitles)
     with tqdm(total=len(cues), unit="cue", disable=args.quiet, file=sys.stderr) as bar:
         result = dub(Vocalis(), cues, voice=args.voice, lang=args.lang, emotion=emotion,
                      progress=lambda done, total: bar.update(done - bar.n))
@@ -160,16 +153,6 @@ def cmd_run(args: argparse.Namespace) -> None:
         audio = run_job(tts, job, progress=None if args.quiet else lambda m: print(f"  {m}", file=sys.stderr))
         if not args.quiet:
             print(f"  wrote {job.output} ({audio.duration:.2f} s)", file=sys.stderr)
-
-
-def _check_output_path(path: str) -> None:
-    from vocalis.audio import FORMATS
-
-    p = Path(path)
-    if p.suffix.lower() not in FORMATS:
-        raise VocalisError(f"output {path}: use one of {' '.join(FORMATS)}")
-    if not p.parent.is_dir():
-        raise VocalisError(f"cannot write {path}: folder {p.parent} does not exist")
 
 
 def _emotion(args: argparse.Namespace) -> Emotion | None:

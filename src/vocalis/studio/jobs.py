@@ -23,6 +23,7 @@ from vocalis.emotion import EMOTIONS, Emotion
 from vocalis.emotion.control import emotion_control
 from vocalis.errors import VocalisError
 from vocalis.pipeline import Vocalis
+from vocalis.subtitles import check_subtitle_path
 
 _JOB_KEYS = {"text", "speaker_reference", "emotion_control", "duration_control", "output", "lang", "subtitles"}
 _EMOTION_KEYS = {"method", "vector", "description", "audio", "mix", "weight"}
@@ -87,9 +88,9 @@ def _job(spec: dict, where: str, base: Path) -> Job:
     voice, reference = _speaker(spec.get("speaker_reference"), where, base)
     speed, duration = _duration(spec.get("duration_control") or {}, where)
     subtitles = base / str(spec["subtitles"]) if spec.get("subtitles") else None
-    if subtitles and subtitles.suffix.lower() not in (".srt", ".vtt"):
-        raise VocalisError(f"{where}: subtitles {subtitles.name}: use a .srt or .vtt name")
     try:  # everything the engine would refuse, refused now, before the first job renders
+        if subtitles:
+            check_subtitle_path(subtitles, folder=False)  # run_job creates the folder
         emotion = _emotion(spec.get("emotion_control") or {}, where, base)
         job = Job(text, voice, reference, emotion, speed, duration, output, str(spec.get("lang", "auto")), subtitles)
         Vocalis.check_request(job.text, job.voice, job.lang, job.speed, job.duration)
