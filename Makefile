@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := espeak-ng libsndfile1
 
-.PHONY: demo test install apt bench clean
+.PHONY: demo test install apt browser bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v espeak-ng >/dev/null || $(MAKE) apt
@@ -26,13 +26,17 @@ apt:
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PKGS)
 
+# Debian's Chromium, which the web UI's browser tests drive (Playwright downloads no browser here).
+browser:
+	@command -v /usr/bin/chromium >/dev/null || $(MAKE) apt APT_PKGS=chromium
+
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/vocalis say "Hello! This is Vocalis, speaking English on an ordinary CPU." -o out/demo_en.wav
 	$(BIN)/vocalis say "你好，欢迎使用语音工作室，今天天气很好。" -o out/demo_zh.wav
 	@echo "Wrote out/demo_en.wav and out/demo_zh.wav"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q
 
