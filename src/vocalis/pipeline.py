@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from vocalis.acoustic import assets
+from vocalis.acoustic.pieces import decode_pieces
 from vocalis.acoustic.timing import fit_durations, lead_cut, shortest_frames, trim_edges
 from vocalis.acoustic.tones import MandarinTones, prosody_edit
 from vocalis.audio import Audio
@@ -51,13 +52,15 @@ class _Job:
 
 @dataclass(frozen=True)
 class Chunk:
-    """One rendered segment: its audio (trailing pause included) and where it starts in the whole."""
+    """One rendered segment (or part of one): its audio (trailing pause included) and where it starts
+    in the whole."""
 
     audio: Audio
     segment: Segment
     start: float  # seconds from the start of the whole output
     prosody: Prosody
     speed: float = 1.0  # the speaking rate it was rendered at (set by timing and emotion), 1 = natural
+    final: bool = True  # False for all but the last part of a segment sent in parts (`low_latency`)
 
 
 class Vocalis:
@@ -84,7 +87,7 @@ class Vocalis:
 
     def stream(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
-        emotion: Emotion | None = None, duration: float | None = None,
+        emotion: Emotion | None = None, duration: float | None = None, low_latency: bool = False,
     ) -> Iterator[Chunk]:
         """Render segment by segment; memory stays flat however long the text. The request is
         checked here, before anything renders, so a bad one fails at the call.
@@ -93,23 +96,27 @@ class Vocalis:
         exactly this many seconds (to the sample); it replaces `speed`. Speech and the pauses between
         segments stretch alike, while the silence Kokoro leaves at each segment's edges is cut to
         75 ms, so the speech fills the time. Every segment is planned first (a target that is too
-        short fails here, saying how long the text needs); rendering then streams."""
+        short fails here, saying how long the text needs); rendering then streams.
+
+        `low_latency`: the first segment comes in parts (see `acoustic.pieces`): its leading silence as
+        soon as its durations are known (~0.15 s), then pieces decoded apart, which sound slightly
+        different from a whole-segment decode. For streaming to a listener."""
         voice = self.check_request(text, voice, lang, speed, duration)
         shift = prosody_shift(emotion)
         # segments() rejects text with nothing speakable at the call, before any rendering.
         segs = segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES)
         jobs = (j for j in map(self._job, segs) if j.ids)
         if duration is None:
-            return self._render(jobs, voice, speed * shift.rate, shift)
+            return self._render(jobs, voice, speed * shift.rate, shift, low_latency=low_latency)
         jobs = list(jobs)
         if not jobs:
             raise TextError("nothing to say: the text has no readable words")
         fit = _Fit(round(duration * self.sample_rate), [self._natural(j, voice) for j in jobs], self.sample_rate)
         _warn_if_strained(fit.speed, jobs)
-        return self._render(iter(jobs), voice, 1.0, shift, fit)
+        return self._render(iter(jobs), voice, 1.0, shift, fit, low_latency)
 
     def _render(self, jobs: Iterator[_Job], voice: Voice, speed: float, shift: ProsodyShift,
-                fit: _Fit | None = None) -> Iterator[Chunk]:
+                fit: _Fit | None = None, low_latency: bool = False) -> Iterator[Chunk]:
         """Free timing when `fit` is None; else the frames and pauses it planned."""
         start = 0
         spoken = False
@@ -118,20 +125,26 @@ class Vocalis:
             edit_durations = job.tones and job.tones.durations
             if fit:
                 edit_durations = _fitted(edit_durations, fit.frames(k), job.tail)
-            samples, prosody = self.acoustic.synthesize(
+            enc, prosody = self.acoustic.plan(
                 job.ids, voice.style_for(len(job.ids)), speed, edit=edit, edit_durations=edit_durations)
-            if fit:  # exactly the planned frames: the fit's leading silence is cut here (see timing)
-                samples = samples[lead_cut(prosody.durations) * assets.FRAME:]
-            samples = shape_level(samples, self.sample_rate, shift)
+            # A fit plans exactly the frames after its leading silence: that is cut here (see timing).
+            cut = lead_cut(prosody.durations) if fit else 0
+            if low_latency and k == 0:
+                parts = decode_pieces(self.acoustic, enc, prosody, skip=cut)
+            else:
+                parts = iter([self.acoustic.decode(enc, prosody)[cut * assets.FRAME:]])
+            length = (int(prosody.durations.sum()) - cut) * assets.FRAME
             if fit:
-                pause = fit.pause(k, start + len(samples))
+                pause = fit.pause(k, start + length)
             else:  # no pause after the last segment: the output ends when the speech does
                 pause = 0 if is_last else round(job.segment.pause_after / shift.rate * self.sample_rate)
-            # Only the last segment can get a negative pause: the fit trims its final frame to the target.
-            samples = np.concatenate([samples, np.zeros(pause, np.float32)]) if pause >= 0 else samples[:pause]
-            audio = Audio(samples, self.sample_rate)
-            yield Chunk(audio, job.segment, start / self.sample_rate, prosody, fit.speed if fit else speed)
-            start += len(samples)
+            for samples, final in _with_last(parts):
+                samples = shape_level(samples, self.sample_rate, shift)
+                if final:  # only the last segment can get a negative pause: the fit trims its final frame
+                    samples = np.concatenate([samples, np.zeros(pause, np.float32)]) if pause >= 0 else samples[:pause]
+                yield Chunk(Audio(samples, self.sample_rate), job.segment, start / self.sample_rate, prosody,
+                            fit.speed if fit else speed, final)
+                start += len(samples)
             spoken = True
         if not spoken:
             raise TextError("nothing to say: the text has no readable words")

@@ -204,14 +204,19 @@ def speech_span(audio: Audio) -> tuple[int, int]:
 
 
 def cues_of(chunks: Iterable[Chunk]) -> list[Cue]:
-    """Cues of a synthesis, one per segment (chunk), timed where its speech really is: from its first
-    to its last sound, so the pause after it and the model's own silence at either end are left out.
-    The text is the segment's normalised text ("twenty three" for "23"). A chunk with no sound at all
-    gives no cue."""
-    cues = []
+    """Cues of a synthesis, one per segment, timed where its speech really is: from its first to its
+    last sound, so the pause after it and the model's own silence at either end are left out. The
+    parts of a segment sent in parts are joined first. The text is the segment's normalised text
+    ("twenty three" for "23"). A segment with no sound at all gives no cue."""
+    cues, parts = [], []
     for chunk in chunks:
-        a, b = speech_span(chunk.audio)
+        parts.append(chunk)
+        if not chunk.final:
+            continue
+        audio = Audio.concat([p.audio for p in parts])
+        a, b = speech_span(audio)
         if b > a:
-            rate = chunk.audio.sample_rate
-            cues.append(Cue(chunk.start + a / rate, chunk.start + b / rate, chunk.segment.text))
+            start, rate = parts[0].start, audio.sample_rate
+            cues.append(Cue(start + a / rate, start + b / rate, chunk.segment.text))
+        parts = []
     return cues

@@ -80,7 +80,8 @@ def round_durations(durations: np.ndarray) -> np.ndarray:
 
 
 def source_noise(frames: int) -> torch.Tensor:
-    """Gaussian noise for the harmonic-plus-noise source of `frames` duration frames."""
+    """Gaussian noise for the harmonic-plus-noise source of `frames` duration frames. The generator
+    fills it in order, so the noise of fewer frames is the start of the noise of more."""
     rng = np.random.default_rng(_NOISE_SEED)
     return torch.from_numpy(rng.standard_normal((1, frames * FRAME, _HARMONICS), dtype=np.float32))
 
@@ -148,12 +149,13 @@ class AcousticModel:
         en = enc.prosody_features[0, _frame_index(durations)].T[None]
         return self.net.predictor.f0_energy(en, enc.style[:, 128:])
 
-    def decode(self, enc: Encoded, prosody: Prosody) -> np.ndarray:
-        """float32 audio, exactly FRAME * durations.sum() samples."""
+    def decode(self, enc: Encoded, prosody: Prosody, frames: slice | None = None) -> np.ndarray:
+        """float32 audio, exactly FRAME * durations.sum() samples (FRAME per frame of `frames` if given:
+        see `decode_tensor`)."""
         with torch.inference_mode():
             if self._decoder is None:
-                return self.decode_tensor(enc, prosody).numpy()
-            asr, f0, energy, source = self._decoder_inputs(enc, prosody)
+                return self.decode_tensor(enc, prosody, frames).numpy()
+            asr, f0, energy, source = self._decoder_inputs(enc, prosody, frames)
             style = enc.style[:, :128].numpy()
             audio = run_decoder(self._decoder, asr.numpy(), f0.numpy(), energy.numpy(), style, source.numpy())
         return audio.reshape(-1)
@@ -161,26 +163,23 @@ class AcousticModel:
     def decode_tensor(self, enc: Encoded, prosody: Prosody, frames: slice | None = None) -> torch.Tensor:
         """Like `decode`, on torch; differentiable w.r.t. the style given to `encode`.
 
-        `frames`: decode only this window of duration frames (FRAME samples each), for gradient steps
-        at a fraction of the cost; the decoder's instance norms then take their statistics over the
-        window instead of the utterance."""
-        asr, f0, energy, source = self._decoder_inputs(enc, prosody)
-        if frames is not None:
-            a, b, _ = frames.indices(asr.shape[-1])
-            asr, f0, energy = asr[..., a:b], f0[:, 2 * a:2 * b], energy[:, 2 * a:2 * b]
-            source = source[:, FRAME * a:FRAME * b]
+        `frames`: decode only this window of duration frames (FRAME samples each), at a fraction of the
+        cost (gradient steps, streaming); the harmonic source is the whole one's, sliced, but the
+        decoder's instance norms take their statistics over the window instead of the utterance."""
+        asr, f0, energy, source = self._decoder_inputs(enc, prosody, frames)
         return self.torch_decoder(asr, f0, energy, enc.style[:, :128], source).reshape(-1)
 
-    def _decoder_inputs(self, enc: Encoded, prosody: Prosody) -> tuple[torch.Tensor, ...]:
+    def _decoder_inputs(self, enc: Encoded, prosody: Prosody,
+                        frames: slice | None = None) -> tuple[torch.Tensor, ...]:
         index = _frame_index(prosody.durations)
-        frames = len(index)
         f0 = torch.as_tensor(np.asarray(prosody.f0, dtype=np.float32)).reshape(1, -1)
         energy = torch.as_tensor(np.asarray(prosody.energy, dtype=np.float32)).reshape(1, -1)
-        if f0.shape[1] != 2 * frames or energy.shape[1] != 2 * frames:
+        if f0.shape[1] != 2 * len(index) or energy.shape[1] != 2 * len(index):
             raise ValueError("f0 and energy need 2 values per duration frame")
+        a, b, _ = (frames or slice(None)).indices(len(index))
         with torch.no_grad():  # the excitation is a fixed function of F0 (as in Kokoro)
-            source = self.net.source(f0, source_noise(frames))
-        return enc.text_features[..., index], f0, energy, source
+            source = self.net.source(f0, source_noise(b), slice(2 * a, 2 * b))
+        return enc.text_features[..., index[a:b]], f0[:, 2 * a:2 * b], energy[:, 2 * a:2 * b], source
 
     def synthesize(
         self,

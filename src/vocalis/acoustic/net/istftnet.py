@@ -145,17 +145,25 @@ class SourceModuleHnNSF(nn.Module):
         self.sine_amp, self.noise_std, self.voiced_threshold = sine_amp, noise_std, voiced_threshold
         self.l_linear = nn.Linear(self.harmonics, 1)
 
-    def forward(self, f0: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        """f0 [B, F] Hz at frame rate, noise [B, F * upsample_scale, harmonics] ~ N(0, 1) -> [B, L]."""
+    def forward(self, f0: torch.Tensor, noise: torch.Tensor, steps: slice | None = None) -> torch.Tensor:
+        """f0 [B, F] Hz at frame rate, noise [B, F * upsample_scale, harmonics] ~ N(0, 1) -> [B, L].
+
+        `steps`: only the samples of these F0 steps, exactly as in the whole (the phase is integrated
+        from the start at frame rate, which is cheap; the per-sample work is done for the window only),
+        so that pieces of a segment decoded apart stay phase-coherent where they overlap. `noise` then
+        covers at least the window's samples from the start."""
+        a, b, _ = (steps or slice(None)).indices(f0.shape[1])
+        u = self.upsample_scale
         harmonics = torch.arange(1, self.harmonics + 1, dtype=f0.dtype, device=f0.device)
         rad = (f0.unsqueeze(-1) * harmonics / self.sampling_rate) % 1
-        phase = torch.cumsum(rad, dim=1) * 2 * math.pi
-        phase = F.interpolate(phase.transpose(1, 2) * self.upsample_scale,
-                              scale_factor=float(self.upsample_scale), mode="linear").transpose(1, 2)
-        uv = (f0 > self.voiced_threshold).to(f0.dtype).repeat_interleave(self.upsample_scale, dim=1)
-        uv = uv.unsqueeze(-1)
+        # One step of margin each side: linear interpolation reads a neighbour, clamped at the true ends.
+        lo, hi = max(a - 1, 0), min(b + 1, f0.shape[1])
+        phase = torch.cumsum(rad, dim=1)[:, lo:hi] * 2 * math.pi
+        phase = F.interpolate(phase.transpose(1, 2) * u, scale_factor=float(u), mode="linear").transpose(1, 2)
+        phase = phase[:, (a - lo) * u:(b - lo) * u]
+        uv = (f0[:, a:b] > self.voiced_threshold).to(f0.dtype).repeat_interleave(u, dim=1).unsqueeze(-1)
         noise_amp = uv * self.noise_std + (1 - uv) * self.sine_amp / 3
-        sines = torch.sin(phase) * self.sine_amp * uv + noise_amp * noise
+        sines = torch.sin(phase) * self.sine_amp * uv + noise_amp * noise[:, a * u:b * u]
         return torch.tanh(self.l_linear(sines)).squeeze(-1)
 
 
