@@ -26,9 +26,11 @@ apt:
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PKGS)
 
-# Debian's Chromium, which the web UI's browser tests drive (Playwright downloads no browser here).
+# Debian's Chromium, which the web UI's browser tests drive (Playwright downloads no browser here), and a
+# small Chinese font so that the screenshots of the Chinese interface show characters, not boxes.
 browser:
-	@command -v /usr/bin/chromium >/dev/null || $(MAKE) apt APT_PKGS=chromium
+	@command -v /usr/bin/chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+		$(MAKE) apt APT_PKGS="chromium fonts-wqy-microhei"
 
 demo: $(STAMP)
 	mkdir -p out

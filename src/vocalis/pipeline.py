@@ -132,13 +132,13 @@ class Vocalis:
             if low_latency and k == 0:
                 parts = decode_pieces(self.acoustic, enc, prosody, skip=cut)
             else:
-                parts = iter([self.acoustic.decode(enc, prosody)[cut * assets.FRAME:]])
+                parts = iter([(self.acoustic.decode(enc, prosody)[cut * assets.FRAME:], True)])
             length = (int(prosody.durations.sum()) - cut) * assets.FRAME
             if fit:
                 pause = fit.pause(k, start + length)
             else:  # no pause after the last segment: the output ends when the speech does
                 pause = 0 if is_last else round(job.segment.pause_after / shift.rate * self.sample_rate)
-            for samples, final in _with_last(parts):
+            for samples, final in parts:
                 samples = shape_level(samples, self.sample_rate, shift)
                 if final:  # only the last segment can get a negative pause: the fit trims its final frame
                     samples = np.concatenate([samples, np.zeros(pause, np.float32)]) if pause >= 0 else samples[:pause]

@@ -49,14 +49,16 @@ def piece_ends(durations: np.ndarray) -> list[int]:
     return [*ends, total]
 
 
-def decode_pieces(model: AcousticModel, enc: Encoded, prosody: Prosody, skip: int = 0) -> Iterator[np.ndarray]:
+def decode_pieces(model: AcousticModel, enc: Encoded, prosody: Prosody,
+                  skip: int = 0) -> Iterator[tuple[np.ndarray, bool]]:
     """The segment's audio from frame `skip` on, in pieces whose concatenation is exactly
-    FRAME * (durations.sum() - skip) samples. The first piece is the leading silence, before anything
-    is decoded (none when `skip` already cuts it)."""
+    FRAME * (durations.sum() - skip) samples, each with whether it is the last (known without decoding
+    ahead). The first piece is the leading silence, before anything is decoded (none when `skip`
+    already cuts it)."""
     lead = int(prosody.durations[0])
     silent = max(lead - EDGE_FRAMES - skip, 0)
     if silent:
-        yield np.zeros(silent * FRAME, np.float32)
+        yield np.zeros(silent * FRAME, np.float32), False
     held = None  # the piece before's decoded frames past its end, faded out under this piece's start
     start = skip + silent  # first frame not yet sent
     ends = piece_ends(prosody.durations)
@@ -68,8 +70,8 @@ def decode_pieces(model: AcousticModel, enc: Encoded, prosody: Prosody, skip: in
             fade = np.linspace(0.0, 1.0, len(held), dtype=np.float32)
             audio[:len(held)] = held * (1 - fade) + audio[:len(held)] * fade
         if last:
-            yield audio
+            yield audio, True
             return
         keep = (end - start) * FRAME
-        yield audio[:keep]
+        yield audio[:keep], False
         held, start = audio[keep:], end

@@ -1,8 +1,10 @@
-"""Audio to the bytes of a response format, whole or chunk by chunk for streaming."""
+"""Audio to the bytes of a response format: whole, chunk by chunk for streaming, or chunk by chunk into a file."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -40,18 +42,101 @@ def encode(audio: Audio, fmt: str) -> bytes:
 
 
 def _ffmpeg(audio: Audio, codec: str, container: str) -> bytes:
-    import av
-
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format=container) as out:
-        stream = out.add_stream(codec, rate=audio.sample_rate)
-        stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(np.frombuffer(pcm16(audio.samples), "<i2")[None], format="s16",
-                                           layout="mono")
-        frame.sample_rate = audio.sample_rate
-        for packet in (*stream.encode(frame), *stream.encode(None)):  # None flushes the encoder
-            out.mux(packet)
+    encoder = _AvEncoder(buffer, codec, container, audio.sample_rate)
+    encoder.write(audio.samples)
+    encoder.close()
     return buffer.getvalue()
+
+
+class _AvEncoder:
+    """A codec in a container through PyAV, fed chunk by chunk."""
+
+    def __init__(self, target: str | BinaryIO, codec: str, container: str, sample_rate: int):
+        import av
+
+        self._out = av.open(target, "w", format=container)
+        self._stream = self._out.add_stream(codec, rate=sample_rate)
+        self._stream.layout = "mono"
+        self._sample_rate = sample_rate
+        self._frames = 0
+
+    def write(self, samples: np.ndarray) -> None:
+        import av
+
+        frame = av.AudioFrame.from_ndarray(np.frombuffer(pcm16(samples), "<i2")[None], format="s16", layout="mono")
+        frame.sample_rate = self._sample_rate
+        frame.pts = self._frames  # chunks follow each other: each starts where the last ended
+        self._frames += len(samples)
+        for packet in self._stream.encode(frame):
+            self._out.mux(packet)
+
+    def close(self) -> None:
+        for packet in self._stream.encode(None):  # None flushes the encoder
+            self._out.mux(packet)
+        self._out.close()
+
+
+class _SoundFileEncoder:
+    def __init__(self, path: Path, fmt: str, sample_rate: int):
+        import soundfile as sf
+
+        container, subtype = _SOUNDFILE[fmt]
+        self._file = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=1, format=container,
+                                  subtype=subtype)
+
+    def write(self, samples: np.ndarray) -> None:
+        self._file.write(np.clip(samples, -1.0, 1.0))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _PcmEncoder:
+    def __init__(self, path: Path):
+        self._file = path.open("wb")
+
+    def write(self, samples: np.ndarray) -> None:
+        self._file.write(pcm16(samples))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class FileEncoder:
+    """Audio chunks into a file of a response format, memory flat however long the audio. It is written
+    under a temporary name and renamed when the `with` block ends without error: an error or a stop
+    leaves nothing half-written behind."""
+
+    def __init__(self, path: Path, fmt: str, sample_rate: int):
+        self.path = path
+        self.sample_rate = sample_rate
+        self._tmp = path.with_name(f".{path.name}.part")
+        fmt = check_format(fmt)
+        if fmt in _FFMPEG:
+            self._encoder: _AvEncoder | _SoundFileEncoder | _PcmEncoder = _AvEncoder(
+                str(self._tmp), *_FFMPEG[fmt], sample_rate)
+        elif fmt in _SOUNDFILE:
+            self._encoder = _SoundFileEncoder(self._tmp, fmt, sample_rate)
+        else:
+            self._encoder = _PcmEncoder(self._tmp)
+        self.frames = 0
+
+    def write(self, audio: Audio) -> None:
+        self._encoder.write(audio.samples)
+        self.frames += len(audio.samples)
+
+    def __enter__(self) -> FileEncoder:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        try:
+            self._encoder.close()
+        finally:
+            if exc_type is None:
+                self._tmp.replace(self.path)
+            else:
+                self._tmp.unlink(missing_ok=True)
 
 
 def wav_header(sample_rate: int) -> bytes:

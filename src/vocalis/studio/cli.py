@@ -133,12 +133,48 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from vocalis.server import create_app
+    from vocalis.server.auth import AuthMode, startup_auth_mode
+    from vocalis.server.keys import KeyStore
 
     if not 0 < args.port < 65536:
         raise VocalisError(f"port {args.port} is out of range: use 1 to 65535")
-    print(f"serving on http://{args.host}:{args.port} (POST /v1/audio/speech, /v1/tts; GET /v1/voices)",
-          file=sys.stderr)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    if args.rate < 0:
+        raise VocalisError(f"--rate {args.rate}: give requests per minute, or 0 for no limit")
+    auth = startup_auth_mode(args.host, args.no_auth, KeyStore())  # refuses an open server beyond loopback
+    keys = {AuthMode.OFF: "no API keys checked", AuthMode.AUTO: "API keys needed once one exists",
+            AuthMode.REQUIRED: "API keys needed"}[auth]
+    print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
+    app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or ())
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    from vocalis.server.keys import KeyStore
+
+    store = KeyStore()
+    if args.action == "create":
+        print(store.create(args.name, args.rate))
+        print(f"created API key {args.name!r}: it is shown only now, keep it (clients send "
+              "`Authorization: Bearer KEY`); the server now needs a key on every /v1 request", file=sys.stderr)
+    elif args.action == "revoke":
+        store.revoke(args.name)
+        print(f"revoked API key {args.name!r}", file=sys.stderr)
+    else:
+        keys = store.keys()
+        print(f"API keys ({store.path}):" if keys else f"no API keys yet ({store.path})")
+        for key in keys:
+            rate = f"{key.rate}/min" if key.rate else "default rate"
+            state = "revoked" if key.revoked else "active"
+            print(f"  {key.name:<20} {key.hint}...  {rate:<13} {state}")
+
+
+def cmd_webui(args: argparse.Namespace) -> None:
+    if not 0 < args.port < 65536:
+        raise VocalisError(f"port {args.port} is out of range: use 1 to 65535")
+    from vocalis.webui import launch
+
+    print(f"starting the web UI on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
+    launch(host=args.host, port=args.port)
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -305,7 +341,33 @@ def build_parser() -> argparse.ArgumentParser:
                                        "POST /v1/tts (emotion, duration, streaming), GET /v1/voices.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--no-auth", action="store_true",
+                       help="check no API keys, even on an address other machines can reach")
+    serve.add_argument("--rate", type=int, default=60, metavar="N",
+                       help="requests a minute per key without its own rate, or per client address while no key "
+                            "exists (default 60; 0: no limit)")
+    serve.add_argument("--cors-origin", action="append", metavar="URL",
+                       help="let web pages from this origin call the API (repeatable; default: none)")
     serve.set_defaults(run=cmd_serve)
+
+    keys = sub.add_parser("keys", help="API keys for vocalis serve (create, revoke, list)",
+                          description="Once any key exists, every /v1 request to `vocalis serve` needs "
+                                      "`Authorization: Bearer KEY`. Keys are kept (as hashes) in VOCALIS_HOME.")
+    actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="make a key and print it (shown only once)")
+    create.add_argument("name", help="who the key is for (letters, digits, '_', '-', '.', '@')")
+    create.add_argument("--rate", type=int, metavar="N", help="requests a minute for this key (default: the server's)")
+    revoke = actions.add_parser("revoke", help="stop a key from working")
+    revoke.add_argument("name")
+    actions.add_parser("list", help="list the keys (names and first characters, never the secrets)")
+    keys.set_defaults(run=cmd_keys)
+
+    webui = sub.add_parser("webui", help="run the web interface (Speak, Clone, Library, History; English/中文)",
+                           description="Serve the browser interface: offline, no analytics, no share link.")
+    webui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
+                                                           "0.0.0.0 to reach it from other machines)")
+    webui.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    webui.set_defaults(run=cmd_webui)
 
     emo = sub.add_parser("emotion", help="show the emotion vector of a description, clip or sliders",
                          description="Shows the 8 intensities an emotion source maps to, to see and tweak them.")

@@ -55,23 +55,30 @@ def load_jobs(path: str | Path) -> list[Job]:
         raise VocalisError(f"cannot read job file {path}: {e.strerror}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise VocalisError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    return parse_jobs(data, str(path), path.parent)
+
+
+def parse_jobs(data: object, source: str, base: Path) -> list[Job]:
+    """The jobs of a job file's parsed content, all checked; `source` names it in errors, and relative
+    paths are taken from `base` (the server checks uploaded batches with this too)."""
     if not isinstance(data, dict):
-        raise VocalisError(f"{path}: a job file is a mapping with `text` and `output` (or a `jobs:` list)")
+        raise VocalisError(f"{source}: a job file is a mapping with `text` and `output` (or a `jobs:` list)")
+    defaults = {k: v for k, v in data.items() if k != "jobs"}
     listed = "jobs" in data
-    items = data.pop("jobs", None)
+    items = data.get("jobs")
     if items is None:
         items = [{}]
     elif not isinstance(items, list) or not items:
-        raise VocalisError(f"{path}: `jobs` must be a non-empty list of jobs")
+        raise VocalisError(f"{source}: `jobs` must be a non-empty list of jobs")
     jobs = []
     for k, item in enumerate(items, 1):
-        where = f"{path}" + (f", job {k}" if listed else "")
+        where = source + (f", job {k}" if listed else "")
         if not isinstance(item, dict):
             raise VocalisError(f"{where}: each job is a mapping (text, output, ...)")
-        jobs.append(_job({**data, **item}, where, path.parent))
+        jobs.append(_job({**defaults, **item}, where, base))
     outputs = [j.output for j in jobs]
     if len(set(outputs)) != len(outputs):
-        raise VocalisError(f"{path}: two jobs write the same output file; give each its own `output`")
+        raise VocalisError(f"{source}: two jobs write the same output file; give each its own `output`")
     return jobs
 
 

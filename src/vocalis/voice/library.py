@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from vocalis.errors import VoiceError
+from vocalis.home import data_home
 from vocalis.voice.voice import Voice
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def library_dir() -> Path:
-    """$VOCALIS_HOME/voices, else $XDG_DATA_HOME/vocalis/voices, else ~/.local/share/vocalis/voices.
-
-    Data, not cache: voices are the user's work and must survive a cache clean."""
-    home = os.environ.get("VOCALIS_HOME")
-    base = Path(home) if home else Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "vocalis"
-    path = base / "voices"
-    path.mkdir(parents=True, exist_ok=True)
+    """The `voices` folder of the data home (see `vocalis.home.data_home`), created if missing."""
+    path = data_home() / "voices"
+    path.mkdir(exist_ok=True)
     return path
 
 
@@ -75,3 +73,24 @@ def delete_voice(name: str) -> None:
     if not path.is_file():
         raise VoiceError(f"no voice named {name!r} in the library ({library_dir()})")
     path.unlink()
+
+
+def rename_voice(old: str, new: str) -> Path:
+    """Give a library voice another name; the voice file is written under the new name before the old
+    one goes, so a failure leaves the voice where it was."""
+    voice = load_voice(old)
+    if old == new:
+        return voice_path(old)
+    path = save_voice(replace(voice, name=check_name(new)))
+    voice_path(old).unlink()
+    return path
+
+
+def import_voice(path: str | Path, name: str | None = None, overwrite: bool = False) -> Voice:
+    """Add a voice file (a `.npz` saved by Vocalis, e.g. exported from another machine) to the library,
+    under `name` or the name stored in it."""
+    voice = Voice.load(path)
+    if name:
+        voice = replace(voice, name=name)
+    save_voice(voice, overwrite=overwrite)
+    return voice

@@ -1,0 +1,82 @@
+"""Request bodies, and how their voice and emotion fields map onto the engine's arguments."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from vocalis.emotion import Emotion
+from vocalis.emotion.control import emotion_control
+from vocalis.pipeline import MAX_CHARS, SPEED_RANGE
+
+# OpenAI's voice names, mapped to the built-in voice that suits each best (male: echo, onyx, fable).
+OPENAI_VOICES = {"alloy": "jf_alpha", "echo": "jm_kumo", "fable": "jm_kumo", "onyx": "jm_kumo",
+                 "nova": "jf_nezumi", "shimmer": "jf_gongitsune"}
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI's `POST /v1/audio/speech` body."""
+
+    model: str = "vocalis"  # accepted and ignored: one engine serves every model name
+    input: str = Field(min_length=1, max_length=MAX_CHARS)
+    voice: str = "default"
+    response_format: str = "mp3"  # OpenAI's default
+    speed: float = Field(default=1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
+    stream_format: Literal["audio", "sse"] | None = None
+    instructions: str | None = None  # OpenAI's delivery instructions: read as an emotion description
+
+
+class EmotionSpec(BaseModel):
+    vector: dict[str, float] | None = None  # e.g. {"happy": 0.8}
+    text: str | None = None  # a description, English or Chinese
+    weight: float = Field(default=1.0, ge=0.0, le=1.0)
+    shares: dict[str, float] | None = None  # {"vector": 0.3, "text": 0.7}
+
+
+class RenderRequest(BaseModel):
+    """A text and everything the engine takes to speak it."""
+
+    text: str = Field(min_length=1, max_length=MAX_CHARS)
+    voice: str = "default"
+    lang: Literal["auto", "en", "zh"] = "auto"
+    speed: float = Field(default=1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
+    duration: float | None = None
+    emotion: EmotionSpec | None = None
+    format: str = "wav"
+
+
+class TTSRequest(RenderRequest):
+    """The native `POST /v1/tts` body."""
+
+    stream: bool = False
+
+
+class JobRequest(RenderRequest):
+    """`POST /v1/jobs` with a JSON body: one long text, rendered in the background."""
+
+
+def engine_voice(name: str) -> str | None:
+    """The engine's voice for a request's: None (the language's default) for "default", OpenAI's names mapped."""
+    if name == "default":
+        return None
+    return OPENAI_VOICES.get(name, name)
+
+
+# The description model loads on first use behind functools.cache, which lets every thread that arrives
+# before it is loaded load its own copy: 30 concurrent first requests took 1.5 GB. One at a time here.
+_DESCRIBING = threading.Lock()
+
+
+def resolve_emotion(**sources: Any) -> Emotion | None:
+    """emotion_control(**sources), one call at a time (see _DESCRIBING)."""
+    with _DESCRIBING:
+        return emotion_control(**sources)
+
+
+def emotion_of(spec: EmotionSpec | None) -> Emotion | None:
+    if spec is None:
+        return None
+    vector = Emotion.of(**spec.vector) if spec.vector else None
+    return resolve_emotion(vector=vector, text=spec.text, weight=spec.weight, shares=spec.shares)

@@ -1,0 +1,170 @@
+"""The job worker: one thread in the server process rendering queued jobs, oldest first, segment by segment.
+
+Each segment renders under the engine lock's background side, so interactive requests go first between
+segments. Between segments the worker also notices a cancel (it removes what the job wrote) or a server
+shutdown (the job stays `running` in the queue and is taken up again on the next start: a batch resumes
+at its first unfinished job, a text starts over). Every file appears whole or not at all."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from vocalis.audio import AudioWriter
+from vocalis.emotion import Emotion
+from vocalis.errors import VocalisError
+from vocalis.pipeline import SEGMENT_PHONEMES, Chunk, Vocalis
+from vocalis.server.batch import batch_jobs
+from vocalis.server.encode import MEDIA_TYPES, FileEncoder
+from vocalis.server.engine_lock import EngineLock
+from vocalis.server.jobqueue import JobQueue, JobRecord
+from vocalis.server.schemas import JobRequest, emotion_of, engine_voice, resolve_emotion
+from vocalis.studio.jobs import Job
+from vocalis.text import segments
+
+log = logging.getLogger("vocalis")
+SUFFIXES = {"opus": "ogg"}  # a result's file suffix, where it is not the format's name
+BATCH_RESULT = "results.zip"
+
+# (status, errors, result file, media type)
+Outcome = tuple[str, list[dict[str, Any]], str | None, str | None]
+
+
+class _Stopped(Exception):
+    """The server is shutting down: leave the job for the next start."""
+
+
+class _Cancelled(Exception):
+    """The job was cancelled while it ran."""
+
+
+class JobWorker:
+    def __init__(self, engine: Vocalis, lock: EngineLock, queue: JobQueue):
+        self.engine, self.lock, self.queue = engine, lock, queue
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.queue.requeue_running()  # what the last server left running
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="vocalis-jobs", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A job was queued: start on it now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 120.0) -> None:
+        """Stop after the segment being rendered (the job resumes on the next start)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            job = self.queue.claim_next()
+            if job is None:
+                self._wake.wait(timeout=5)  # a poll too: another process may have queued a job
+                self._wake.clear()
+                continue
+            self._process(job)
+
+    def _process(self, job: JobRecord) -> None:
+        folder = self.queue.job_folder(job.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            outcome = self._text(job, folder) if job.kind == "text" else self._batch(job, folder)
+        except _Stopped:
+            return
+        except _Cancelled:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        except VocalisError as e:  # e.g. a voice deleted since the job was queued
+            outcome = "failed", [*job.errors, {"message": str(e)}], None, None
+        except Exception as e:  # a bug must fail one job, not stop the worker
+            log.exception("job %s failed", job.id)
+            outcome = "failed", [*job.errors, {"message": f"internal error: {type(e).__name__}: {e}"}], None, None
+        if outcome[2] is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        if not self.queue.finish(job.id, *outcome):  # cancelled as it finished
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _text(self, job: JobRecord, folder: Path) -> Outcome:
+        request = JobRequest.model_validate(job.spec)
+        stream, total = self._open(request.text, engine_voice(request.voice), request.lang, request.speed,
+                                   emotion_of(request.emotion), request.duration)
+        self._progress(job.id, 0, total, 0.0)
+        name = f"speech.{SUFFIXES.get(request.format, request.format)}"
+        with FileEncoder(folder / name, request.format, self.engine.sample_rate) as out:
+            for done, chunk in enumerate(self._segments(stream), 1):
+                out.write(chunk.audio)
+                total = max(total, done)
+                self._progress(job.id, done, total, done / total)
+        return "done", [], name, MEDIA_TYPES[request.format]
+
+    def _batch(self, job: JobRecord, folder: Path) -> Outcome:
+        items = folder / "items"
+        items.mkdir(exist_ok=True)
+        jobs = batch_jobs(job.spec, items)  # checked again: a voice may have gone since
+        errors = list(job.errors)
+        for k in range(job.done, len(jobs)):  # after a restart: from the first unfinished job
+            try:
+                self._render_item(job.id, jobs[k], k, len(jobs))
+            except VocalisError as e:
+                errors.append({"job": k + 1, "output": jobs[k].output.name, "message": str(e)})
+            self._progress(job.id, k + 1, len(jobs), (k + 1) / len(jobs), errors)
+        rendered = sorted(p for p in items.iterdir() if not p.name.startswith("."))
+        if not rendered:
+            return "failed", errors, None, None
+        partial = folder / f".{BATCH_RESULT}.part"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:  # audio barely compresses
+            for path in rendered:
+                archive.write(path, path.name)
+        partial.replace(folder / BATCH_RESULT)
+        shutil.rmtree(items)
+        return ("failed" if errors else "done"), errors, BATCH_RESULT, "application/zip"
+
+    def _render_item(self, job_id: str, item: Job, index: int, count: int) -> None:
+        """One job of a batch into its output (and subtitles), with progress inside it."""
+        stream, total = self._open(item.text, item.voice, item.lang, item.speed, resolve_emotion(**item.emotion),
+                                   item.duration)
+        chunks: list[Chunk] = []
+        with AudioWriter(item.output, self.engine.sample_rate) as out:
+            for done, chunk in enumerate(self._segments(stream), 1):
+                out.write(chunk.audio)
+                chunks.append(chunk)
+                self._progress(job_id, index, count, (index + min(done / total, 1.0)) / count)
+        if item.subtitles:
+            from vocalis.subtitles import cues_of, write_subtitles
+
+            write_subtitles(cues_of(chunks), item.subtitles)
+
+    def _open(self, text: str, voice: str | None, lang: str, speed: float, emotion: Emotion | None,
+              duration: float | None) -> tuple[Iterator[Chunk], int]:
+        """The engine's stream (a bad request fails here) and how many segments it will give."""
+        with self.lock.background():
+            total = sum(1 for _ in segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES))
+            return self.engine.stream(text, voice, lang, speed, emotion, duration), max(total, 1)
+
+    def _segments(self, stream: Iterator[Chunk]) -> Iterator[Chunk]:
+        """The stream's chunks, each rendered under the lock, stopping between them when told to."""
+        while True:
+            if self._stop.is_set():
+                raise _Stopped
+            with self.lock.background():
+                chunk = next(stream, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def _progress(self, job_id: str, done: int, total: int, fraction: float,
+                  errors: list[dict[str, Any]] | None = None) -> None:
+        if not self.queue.progress(job_id, done, total, fraction, errors):
+            raise _Cancelled

@@ -1,0 +1,118 @@
+"""The Clone tab: a reference recording in, a library voice out, with what was measured on the way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from gradio.events import Dependency
+
+from vocalis.audio import Audio
+from vocalis.errors import VocalisError
+from vocalis.voice import builtin_voices
+from vocalis.voice.reference import Reference, prepare_reference
+from vocalis.webui.engine import Engine
+from vocalis.webui.feedback import PROGRESS, shows_errors
+from vocalis.webui.i18n import T, Translator, t
+
+# Read by every new voice so its similarity to the reference is measured on speech it never fitted.
+TEST_SENTENCES = {
+    "en": "We walked along the river and talked about the books we had read last summer.",
+    "zh": "我们沿着河边散步，聊起了去年夏天读过的书。",
+}
+# Progress messages a clone reports (reference, start voice, 8 fitting steps, result), for the bar.
+CLONE_MESSAGES = 11
+
+
+def build_clone_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> Dependency:
+    """Lays the tab out inside the current `gr.Tab`; returns the Clone event, for what should follow
+    a successful clone."""
+    tr.make(gr.Markdown, value=T("clone.intro"))
+    with gr.Row():
+        with gr.Column():
+            reference = tr.make(gr.Audio, label=T("clone.reference"), type="filepath",
+                                sources=["upload", "microphone"], buttons=[], elem_id="clone-reference")
+            name = tr.make(gr.Textbox, label=T("clone.name"), info=T("clone.name.info"), max_length=64,
+                           elem_id="clone-name")
+            lang = tr.make(gr.Radio, label=T("clone.lang"), choices=[(T("lang.en"), "en"), (T("lang.zh"), "zh")],
+                           value="en", elem_id="clone-lang")
+            overwrite = tr.make(gr.Checkbox, label=T("clone.overwrite"), value=False)
+            button = tr.make(gr.Button, value=T("clone.button"), variant="primary", elem_id="clone-button")
+        with gr.Column():
+            check = gr.Markdown(elem_id="clone-check")
+            result = gr.Markdown(elem_id="clone-result")
+            sample = tr.make(gr.Audio, label=T("clone.sample"), type="numpy", interactive=False,
+                             buttons=["download"], elem_id="clone-sample")
+    reference.change(shows_errors(reference_check), [reference, ui_lang], check)
+    return button.click(_cloner(engine), [reference, name, lang, overwrite, ui_lang], [check, result, sample],
+                        concurrency_id="engine")
+
+
+def reference_check(path: str | None, ui_lang: str) -> str:
+    """What the clip holds, before any cloning: speech seconds, noise, clipping, and what to improve.
+    A clip that cannot be cloned says why here rather than in a pop-up: it is a finding, not a failure."""
+    if not path:
+        return ""
+    try:
+        ref = prepare_reference([path])
+    except VocalisError as e:
+        return f"### {t('clone.check', ui_lang)}\n⚠ {e}"
+    return _quality(ref.speech_s, ref.snr_db, ref.clipped_fraction, ref.quality_hints(), ui_lang)
+
+
+def _quality(speech_s: float, snr_db: float | None, clipped: float | None, hints: list[str], ui_lang: str) -> str:
+    snr = "∞" if snr_db is None or not np.isfinite(snr_db) else f"{snr_db:.0f} dB"
+    lines = [f"### {t('clone.check', ui_lang)}", f"- {t('clone.speech_s', ui_lang)}: **{speech_s:.1f} s**",
+             f"- {t('clone.snr', ui_lang)}: **{snr}**"]
+    if clipped is not None:
+        lines.append(f"- {t('clone.clipping', ui_lang)}: **{100 * clipped:.3f} %**")
+    lines += [f"- ⚠ {hint}" for hint in hints] or [f"- ✓ {t('clone.no_hints', ui_lang)}"]
+    return "\n".join(lines)
+
+
+def _cloner(engine: Engine):
+    @shows_errors
+    def clone(path: str | None, name: str, lang: str, overwrite: bool, ui_lang: str,
+              progress: gr.Progress = PROGRESS) -> list[Any]:
+        if not path:
+            raise gr.Error(t("clone.need_audio", ui_lang))
+        name = (name or "").strip()
+        if not name:
+            raise gr.Error(t("clone.need_name", ui_lang))
+        reference = prepare_reference([path])  # refused clips fail here, before the engine is waited for
+        said = []
+
+        def report(message: str) -> None:
+            said.append(message)
+            progress(min(len(said) / CLONE_MESSAGES, 0.99), desc=message)
+
+        with engine.turn() as tts:
+            voice = tts.clone([path], name, lang, overwrite=overwrite, progress=report)
+            heard = tts.synthesize(TEST_SENTENCES[lang], voice=voice, lang=lang)
+            start = builtin_voices()[voice.meta["start_pack"]]
+            start_heard = tts.synthesize(TEST_SENTENCES[lang], voice=start, lang=lang)
+        similarity, start_similarity = _similarities(reference, heard, start_heard)
+        meta = voice.meta
+        check = _quality(meta["speech_s"], meta.get("snr_db"), reference.clipped_fraction,
+                         meta.get("quality_hints", []), ui_lang)
+        result = "\n\n".join([
+            f"### {t('clone.result', ui_lang)}", t("clone.saved", ui_lang, name=voice.name, seconds=meta["seconds"]),
+            t("clone.similarity", ui_lang, clone=similarity, start=start.name, start_sim=start_similarity)])
+        return [check, result, (heard.sample_rate, _pcm16(heard))]
+
+    return clone
+
+
+def _similarities(reference: Reference, heard: Audio, start_heard: Audio) -> tuple[float, float]:
+    """Cosine of the d-vector of each rendering to the reference's: an encoder the clone was never
+    fitted on (cloning optimises GE2E), so the figure is not flattered by the fit."""
+    from vocalis.eval.speakers import cosine, dvector_embedding
+
+    truth = dvector_embedding(reference.audio)
+    return cosine(dvector_embedding(heard), truth), cosine(dvector_embedding(start_heard), truth)
+
+
+def _pcm16(audio: Audio) -> np.ndarray:
+    """16-bit samples for the player (Gradio would convert float audio itself, with a warning)."""
+    return (np.clip(audio.samples, -1.0, 1.0) * 32767).astype(np.int16)

@@ -1,0 +1,25 @@
+"""The one engine of the web UI process, shared by every tab and browser session. Its models load on
+first use; renders and clones take turns, as two at once would only halve each one's speed on a small
+CPU and double the memory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from vocalis.pipeline import Vocalis
+
+
+class Engine:
+    def __init__(self, tts: Vocalis | None = None):
+        self._tts = tts
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def turn(self) -> Iterator[Vocalis]:
+        """The engine, held by this caller alone until the block ends."""
+        with self._lock:
+            if self._tts is None:
+                self._tts = Vocalis()  # cheap: the models themselves load on the first render
+            yield self._tts

@@ -1,0 +1,34 @@
+"""The voices as the interface lists them: built-in first, then the library's clones."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from vocalis.voice import builtin_voices
+from vocalis.voice.library import library_voices
+from vocalis.webui.i18n import t
+from vocalis.webui.settings import AUTO_VOICE
+
+
+def voice_choices(lang: str, auto: bool = True) -> list[tuple[str, str]]:
+    """(label, name) pairs for a voice picker; `auto` adds the best-for-the-language choice first."""
+    choices = [(t("voice.auto", lang), AUTO_VOICE)] if auto else []
+    choices += [(f"{v.name} · {v.language} · {v.description}", v.name) for v in builtin_voices().values()]
+    choices += [(f"{v.name} · {v.language} · {t('voice.yours', lang)}", v.name) for v in library_voices()]
+    return choices
+
+
+def cloned_names() -> list[str]:
+    return [v.name for v in library_voices()]
+
+
+def voice_table(lang: str) -> pd.DataFrame:
+    """One row per voice: name, kind, language, what it is, when it was made."""
+    rows = [(v.name, t("kind.builtin", lang), v.language, v.description, "") for v in builtin_voices().values()]
+    for v in library_voices():
+        cloned = v.meta.get("source") == "clone"
+        about = t("library.cloned_from", lang, seconds=v.meta["speech_s"]) if "speech_s" in v.meta else v.description
+        rows.append((v.name, t("kind.cloned" if cloned else "kind.imported", lang), v.language, about,
+                     v.meta.get("created_at", "")))
+    columns = [t(k, lang) for k in ("col.name", "col.kind", "col.lang", "col.about", "col.created")]
+    return pd.DataFrame(rows, columns=columns)
