@@ -127,3 +127,24 @@ def test_dub_names_every_cue_that_cannot_fit_before_rendering(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cue(s) too short" in err and "1 (needs" in err and "2 (needs" in err
     assert not (tmp_path / "t.wav").exists()
+
+
+def test_pause_scale_stretches_only_the_pauses_between_segments(tts):
+    text = "The first sentence ends here. The second one follows, after a pause."
+    segs = [c for c in tts.stream(text)]
+    natural = sum(len(c.audio.samples) for c in segs)
+    pauses = sum(round(c.segment.pause_after * tts.sample_rate) for c in segs[:-1])
+    assert pauses > 0.2 * tts.sample_rate
+    doubled = len(tts.synthesize(text, pause_scale=2.0).samples)
+    none = len(tts.synthesize(text, pause_scale=0.0).samples)
+    assert abs(doubled - natural - pauses) <= len(segs)  # rounding: a sample per segment at most
+    assert abs(natural - none - pauses) <= len(segs)
+
+
+def test_max_phonemes_bounds_segments_and_bad_pacing_is_refused(tts):
+    text = "When the rain finally stopped, we walked down to the harbour, looked at the boats, and went home."
+    assert len(list(tts.stream(text, max_phonemes=40))) > len(list(tts.stream(text)))
+    with pytest.raises(VocalisError, match="pause scale"):
+        tts.synthesize(text, pause_scale=5)
+    with pytest.raises(VocalisError, match="segment length"):
+        tts.synthesize(text, max_phonemes=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -19,6 +19,7 @@ from vocalis.emotion import Emotion
 from vocalis.emotion.prosody import ProsodyShift, prosody_shift, shape_level, shift_pitch
 from vocalis.errors import DurationError, LanguageError, TextError, VocalisError, VoiceError
 from vocalis.text import Segment, detect_language, segments
+from vocalis.text.api import MIN_PHONEMES
 from vocalis.voice import Voice, default_voice, resolve_voice
 
 if TYPE_CHECKING:  # the acoustic stages import torch: load them only when speech is rendered
@@ -34,6 +35,8 @@ MAX_CHARS = 200_000
 # 100 split sentences mid-clause and doubled English WER. The decoder needs ~20 MB of working memory
 # per second of a segment, returned after each one.
 SEGMENT_PHONEMES = 150
+SEGMENT_RANGE = (MIN_PHONEMES, 300)  # a segment bound a request may ask for (300: ~20 s, ~400 MB to decode)
+PAUSE_SCALE_RANGE = (0.0, 4.0)
 MIN_DURATION, MAX_DURATION = 0.1, 3600.0  # seconds a duration target may ask for
 log = logging.getLogger("vocalis")
 T = TypeVar("T")
@@ -87,7 +90,8 @@ class Vocalis:
 
     def stream(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
-        emotion: Emotion | None = None, duration: float | None = None, low_latency: bool = False,
+        emotion: Emotion | None = None, duration: float | None = None, low_latency: bool = False, *,
+        pause_scale: float = 1.0, max_phonemes: int = SEGMENT_PHONEMES,
     ) -> Iterator[Chunk]:
         """Render segment by segment; memory stays flat however long the text. The request is
         checked here, before anything renders, so a bad one fails at the call.
@@ -100,12 +104,16 @@ class Vocalis:
 
         `low_latency`: the first segment comes in parts (see `acoustic.pieces`): its leading silence as
         soon as its durations are known (~0.15 s), then pieces decoded apart, which sound slightly
-        different from a whole-segment decode. For streaming to a listener."""
-        voice = self.check_request(text, voice, lang, speed, duration)
+        different from a whole-segment decode. For streaming to a listener.
+
+        `pause_scale` multiplies the pauses between segments (they follow punctuation: longer after a
+        full stop than after a comma); `max_phonemes` bounds a segment's length (longer sentences split
+        at clauses first)."""
+        voice = self.check_request(text, voice, lang, speed, duration, pause_scale, max_phonemes)
         shift = prosody_shift(emotion)
         # segments() rejects text with nothing speakable at the call, before any rendering.
-        segs = segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES)
-        jobs = (j for j in map(self._job, segs) if j.ids)
+        segs = segments(text, lang=lang, max_phonemes=max_phonemes)
+        jobs = (j for j in (self._job(seg, pause_scale) for seg in segs) if j.ids)
         if duration is None:
             return self._render(jobs, voice, speed * shift.rate, shift, low_latency=low_latency)
         jobs = list(jobs)
@@ -149,8 +157,10 @@ class Vocalis:
         if not spoken:
             raise TextError("nothing to say: the text has no readable words")
 
-    def _job(self, seg: Segment) -> _Job:
+    def _job(self, seg: Segment, pause_scale: float = 1.0) -> _Job:
         ids_of = assets.vocab()
+        if pause_scale != 1.0:
+            seg = replace(seg, pause_after=seg.pause_after * pause_scale)
         tones = MandarinTones(seg) if seg.syllables and self.tone_contours else None
         phonemes = [c for c in seg.phonemes if c in ids_of]
         # Closing tokens that are silence: the boundary token and the punctuation and spaces before it.
@@ -165,10 +175,12 @@ class Vocalis:
 
     def synthesize(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
-        emotion: Emotion | None = None, duration: float | None = None,
+        emotion: Emotion | None = None, duration: float | None = None, *, pause_scale: float = 1.0,
+        max_phonemes: int = SEGMENT_PHONEMES,
     ) -> Audio:
         """All of `stream`, joined: see there."""
-        chunks = self.stream(text, voice, lang, speed, emotion, duration)
+        chunks = self.stream(text, voice, lang, speed, emotion, duration, pause_scale=pause_scale,
+                             max_phonemes=max_phonemes)
         return Audio.concat([c.audio for c in chunks])
 
     def clone(
@@ -191,7 +203,8 @@ class Vocalis:
 
     @staticmethod
     def check_request(text: str, voice: str | Path | Voice | None, lang: str, speed: float,
-                      duration: float | None = None) -> Voice:
+                      duration: float | None = None, pause_scale: float = 1.0,
+                      max_phonemes: int = SEGMENT_PHONEMES) -> Voice:
         """Validate the request up front (before any model loads) and pick the voice."""
         if lang not in LANGS:
             raise LanguageError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
@@ -206,6 +219,12 @@ class Vocalis:
                 raise VocalisError("give a speed or a duration, not both: a duration sets the speed")
             if not MIN_DURATION <= duration <= MAX_DURATION:
                 raise VocalisError(f"duration {duration} s is out of range: use {MIN_DURATION} to {MAX_DURATION} s")
+        if not PAUSE_SCALE_RANGE[0] <= pause_scale <= PAUSE_SCALE_RANGE[1]:
+            raise VocalisError(f"pause scale {pause_scale} is out of range: use {PAUSE_SCALE_RANGE[0]} to "
+                               f"{PAUSE_SCALE_RANGE[1]}")
+        if not SEGMENT_RANGE[0] <= max_phonemes <= SEGMENT_RANGE[1]:
+            raise VocalisError(f"segment length {max_phonemes} phonemes is out of range: use {SEGMENT_RANGE[0]} "
+                               f"to {SEGMENT_RANGE[1]}")
         if voice is None:
             return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
         return resolve_voice(voice)

@@ -96,7 +96,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
             _streamable(fmt)
         emotion = emotion_of(body.emotion)
         chunks = _chunks(engine, lock, body.text, engine_voice(body.voice), body.lang, body.speed, emotion,
-                         body.duration, body.stream)
+                         body.duration, body.stream, pause_scale=body.pause_scale, max_phonemes=body.max_phonemes)
         if body.stream:
             return _stream(chunks, fmt, engine)
         return Response(encode(Audio.concat(list(chunks)), fmt), media_type=MEDIA_TYPES[fmt])
@@ -105,11 +105,13 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
 
 
 def _chunks(engine: Vocalis, lock: EngineLock, text: str, voice: str | None, lang: str, speed: float,
-            emotion: Emotion | None, duration: float | None, low_latency: bool = False) -> Iterator[Audio]:
+            emotion: Emotion | None, duration: float | None, low_latency: bool = False,
+            **pacing: float) -> Iterator[Audio]:
     """The request checked now (a bad one fails before any byte is sent), rendered lazily.
-    `low_latency` (streaming): the first segment in parts, its leading silence sent at once."""
+    `low_latency` (streaming): the first segment in parts, its leading silence sent at once. `pacing`:
+    the engine's `pause_scale` and `max_phonemes`."""
     with lock:
-        stream = engine.stream(text, voice, lang, speed, emotion, duration, low_latency)
+        stream = engine.stream(text, voice, lang, speed, emotion, duration, low_latency, **pacing)
         first = next(stream)  # the first segment is planned here: errors surface as a 4xx, not a cut stream
 
     def rest() -> Iterator[Audio]:

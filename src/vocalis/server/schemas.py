@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from vocalis.emotion import Emotion
 from vocalis.emotion.control import emotion_control
-from vocalis.pipeline import MAX_CHARS, SPEED_RANGE
+from vocalis.pipeline import MAX_CHARS, PAUSE_SCALE_RANGE, SEGMENT_PHONEMES, SEGMENT_RANGE, SPEED_RANGE
 
 # OpenAI's voice names, mapped to the built-in voice that suits each best (male: echo, onyx, fable).
 OPENAI_VOICES = {"alloy": "jf_alpha", "echo": "jm_kumo", "fable": "jm_kumo", "onyx": "jm_kumo",
@@ -45,6 +45,8 @@ class RenderRequest(BaseModel):
     duration: float | None = None
     emotion: EmotionSpec | None = None
     format: str = "wav"
+    pause_scale: float = Field(default=1.0, ge=PAUSE_SCALE_RANGE[0], le=PAUSE_SCALE_RANGE[1])
+    max_phonemes: int = Field(default=SEGMENT_PHONEMES, ge=SEGMENT_RANGE[0], le=SEGMENT_RANGE[1])
 
 
 class TTSRequest(RenderRequest):

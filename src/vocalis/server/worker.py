@@ -99,7 +99,8 @@ class JobWorker:
     def _text(self, job: JobRecord, folder: Path) -> Outcome:
         request = JobRequest.model_validate(job.spec)
         stream, total = self._open(request.text, engine_voice(request.voice), request.lang, request.speed,
-                                   emotion_of(request.emotion), request.duration)
+                                   emotion_of(request.emotion), request.duration, request.pause_scale,
+                                   request.max_phonemes)
         self._progress(job.id, 0, total, 0.0)
         name = f"speech.{SUFFIXES.get(request.format, request.format)}"
         with FileEncoder(folder / name, request.format, self.engine.sample_rate) as out:
@@ -147,11 +148,14 @@ class JobWorker:
             write_subtitles(cues_of(chunks), item.subtitles)
 
     def _open(self, text: str, voice: str | None, lang: str, speed: float, emotion: Emotion | None,
-              duration: float | None) -> tuple[Iterator[Chunk], int]:
+              duration: float | None, pause_scale: float = 1.0,
+              max_phonemes: int = SEGMENT_PHONEMES) -> tuple[Iterator[Chunk], int]:
         """The engine's stream (a bad request fails here) and how many segments it will give."""
         with self.lock.background():
-            total = sum(1 for _ in segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES))
-            return self.engine.stream(text, voice, lang, speed, emotion, duration), max(total, 1)
+            total = sum(1 for _ in segments(text, lang=lang, max_phonemes=max_phonemes))
+            stream = self.engine.stream(text, voice, lang, speed, emotion, duration, pause_scale=pause_scale,
+                                        max_phonemes=max_phonemes)
+            return stream, max(total, 1)
 
     def _segments(self, stream: Iterator[Chunk]) -> Iterator[Chunk]:
         """The stream's chunks, each rendered under the lock, stopping between them when told to."""

@@ -77,7 +77,7 @@ def cmd_say(args: argparse.Namespace) -> None:
     engine = Vocalis()
     # stream() checks the request and the writer checks the paths before anything renders.
     chunks = engine.stream(text, voice=args.voice, lang=args.lang, speed=args.speed, emotion=emotion,
-                           duration=args.duration)
+                           duration=args.duration, pause_scale=args.pause_scale, max_phonemes=args.max_phonemes)
     rendered = []
     with AudioWriter(args.output, SAMPLE_RATE) as out, tqdm(
         total=len(text), unit="char", disable=args.quiet or len(text) < 200, file=sys.stderr
@@ -312,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--speed", type=_number, default=1.0, help="speaking rate, 0.5 to 2.0 (default 1.0)")
     timing.add_argument("--duration", type=_number, metavar="SECONDS",
                         help="make the whole output last exactly this long (replaces --speed)")
+    timing.add_argument("--pause-scale", type=_number, default=1.0, metavar="X",
+                        help="multiply the pauses between segments (they follow punctuation), 0 to 4 (default 1)")
+    timing.add_argument("--max-phonemes", type=int, default=150, metavar="N",
+                        help="longest segment in phonemes, 16 to 300 (default %(default)s, ~10 s of speech): "
+                             "longer sentences split at clauses first")
     _add_emotion_args(say)
     say.add_argument("--subtitles", metavar="FILE", help="also write the spoken segments' timings as .srt or .vtt")
     say.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")

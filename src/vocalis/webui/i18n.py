@@ -86,11 +86,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "speak.advanced": ("Advanced", "高级"),
     "speak.format": ("Audio format", "音频格式"),
     "speak.subtitles": ("Subtitle format", "字幕格式"),
-    "speak.advanced.help": ("Segment length, pauses and randomness are fixed by the engine: segments hold up "
-                            "to ~10 s of speech, pauses follow punctuation (add [pause 0.8s] in the text "
-                            "for more), and the same input always gives the same audio.",
-                            "分段长度、停顿和随机性由引擎决定：每段最多约 10 秒，停顿跟随标点（可在文本中加入 "
-                            "[pause 0.8s]），相同输入总是得到相同音频。"),
+    "speak.advanced.help": ("The same input always gives the same audio: there is no randomness to seed. Add "
+                            "[pause 0.8s] in the text for a pause of your own.",
+                            "相同输入总是得到相同音频：没有需要设定种子的随机性。可在文本中加入 [pause 0.8s] "
+                            "自定停顿。"),
+    "speak.pause_scale": ("Pauses between segments", "分段间停顿"),
+    "speak.pause_scale.info": ("× the pauses that follow punctuation (0: none, 1: natural)",
+                               "标点后停顿的倍数（0：无停顿，1：自然）"),
+    "speak.max_phonemes": ("Segment length (phonemes)", "分段长度（音素）"),
+    "speak.max_phonemes.info": ("Longest segment; longer sentences split at clauses first (150 ≈ 10 s)",
+                                "每段最长音素数；更长的句子先在分句处切分（150 约 10 秒）"),
     "speak.generate": ("Generate", "生成"),
     "speak.output": ("Speech", "语音"),
     "speak.files": ("Downloads", "下载"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from vocalis.emotion import EMOTIONS, Emotion
 from vocalis.emotion.control import emotion_control
+from vocalis.pipeline import SEGMENT_PHONEMES
 
 AUTO_VOICE = "auto"  # the best built-in voice for the text's language
 EMOTION_METHODS = ("voice", "audio", "vector", "text")
@@ -26,6 +27,8 @@ class SpeakSettings:
     timing: str = "free"  # one of TIMINGS
     speed: float = 1.0
     duration: float | None = None
+    pause_scale: float = 1.0  # multiplies the pauses between segments
+    max_phonemes: int = SEGMENT_PHONEMES  # longest segment
 
     @property
     def voice_arg(self) -> str | None:

@@ -14,7 +14,7 @@ from gradio.events import Dependency
 from vocalis.audio import FORMATS as AUDIO_FORMATS
 from vocalis.audio import AudioWriter
 from vocalis.emotion import EMOTIONS
-from vocalis.pipeline import SEGMENT_PHONEMES, SPEED_RANGE
+from vocalis.pipeline import PAUSE_SCALE_RANGE, SEGMENT_PHONEMES, SEGMENT_RANGE, SPEED_RANGE
 from vocalis.subtitles import FORMATS as SUBTITLE_FORMATS
 from vocalis.subtitles import cues_of
 from vocalis.text import segments
@@ -53,12 +53,14 @@ class SpeakTab:
     duration: gr.Number
     audio_format: gr.Radio
     subtitle_format: gr.Radio
+    pause_scale: gr.Slider
+    max_phonemes: gr.Slider
     rendered: Dependency | None = None  # the Generate event, for what should follow a successful render
 
     @property
     def settings_inputs(self) -> set[gr.components.Component]:
         return {self.lang, self.voice, self.method, self.emotion_audio, *self.sliders, self.emotion_text, self.weight,
-                self.timing, self.speed, self.duration}
+                self.timing, self.speed, self.duration, self.pause_scale, self.max_phonemes}
 
     def settings_from(self, values: dict[gr.components.Component, Any]) -> SpeakSettings:
         return SpeakSettings(
@@ -66,7 +68,8 @@ class SpeakTab:
             emotion_vector=tuple(float(values[s]) for s in self.sliders),
             emotion_text=(values[self.emotion_text] or "").strip(), emotion_audio=values[self.emotion_audio],
             emotion_weight=float(values[self.weight]), timing=values[self.timing], speed=float(values[self.speed]),
-            duration=None if values[self.duration] is None else float(values[self.duration]))
+            duration=None if values[self.duration] is None else float(values[self.duration]),
+            pause_scale=float(values[self.pause_scale]), max_phonemes=int(values[self.max_phonemes]))
 
     @property
     def show_outputs(self) -> list[gr.components.Component]:
@@ -83,7 +86,8 @@ class SpeakTab:
         values = {
             self.lang: settings.lang, self.method: settings.emotion_method, self.emotion_text: settings.emotion_text,
             self.weight: settings.emotion_weight, self.timing: settings.timing, self.speed: settings.speed,
-            self.duration: settings.duration, **dict(zip(self.sliders, settings.emotion_vector, strict=True)),
+            self.duration: settings.duration, self.pause_scale: settings.pause_scale,
+            self.max_phonemes: settings.max_phonemes, **dict(zip(self.sliders, settings.emotion_vector, strict=True)),
         }
         updates = {c: gr.update(value=v) for c, v in values.items()}
         visibility = {**self.emotion_visibility(settings.emotion_method), **self.timing_visibility(settings.timing)}
@@ -143,6 +147,12 @@ def build_speak_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> SpeakT
                 duration = tr.make(gr.Number, label=T("speak.duration"), info=T("speak.duration.info"), minimum=0.1,
                                    value=None, visible=False, elem_id="speak-duration")
             with tr.make(gr.Accordion, label=T("speak.advanced"), open=False):
+                pause_scale = tr.make(gr.Slider, label=T("speak.pause_scale"), info=T("speak.pause_scale.info"),
+                                      minimum=PAUSE_SCALE_RANGE[0], maximum=PAUSE_SCALE_RANGE[1], step=0.1, value=1.0,
+                                      elem_id="speak-pause-scale")
+                max_phonemes = tr.make(gr.Slider, label=T("speak.max_phonemes"), info=T("speak.max_phonemes.info"),
+                                       minimum=SEGMENT_RANGE[0], maximum=SEGMENT_RANGE[1], step=1,
+                                       value=SEGMENT_PHONEMES, elem_id="speak-max-phonemes")
                 audio_format = tr.make(gr.Radio, label=T("speak.format"), choices=list(AUDIO_FORMATS), value=".wav")
                 subtitle_format = tr.make(gr.Radio, label=T("speak.subtitles"), choices=list(SUBTITLE_FORMATS),
                                           value=".srt")
@@ -155,13 +165,15 @@ def build_speak_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> SpeakT
                         height=140, elem_id="speak-files")
     status = gr.Markdown(elem_id="speak-status")
     tab = SpeakTab(ui_lang, text, lang, voice, method, emotion_audio, emotion_audio_box, sliders, sliders_box,
-                   emotion_text, weight, timing, speed, duration, audio_format, subtitle_format)
+                   emotion_text, weight, timing, speed, duration, audio_format, subtitle_format, pause_scale,
+                   max_phonemes)
 
     method.change(lambda m: tab.emotion_visibility(m), method,
                   [emotion_audio_box, sliders_box, emotion_text, weight], show_progress="hidden")
     timing.change(lambda m: tab.timing_visibility(m), timing, [speed, duration], show_progress="hidden")
-    preview.click(shows_errors(segment_table), [text, lang, phonemes, ui_lang], table)
-    phonemes.change(shows_errors(segment_table), [text, lang, phonemes, ui_lang], table, show_progress="hidden")
+    preview.click(shows_errors(segment_table), [text, lang, phonemes, ui_lang, max_phonemes], table)
+    phonemes.change(shows_errors(segment_table), [text, lang, phonemes, ui_lang, max_phonemes], table,
+                    show_progress="hidden")
     ui_lang.change(retitled, [table, ui_lang], table, show_progress="hidden")
     tab.rendered = generate.click(_speaker(tab, engine), {text, ui_lang, audio_format, subtitle_format,
                                                           *tab.settings_inputs},
@@ -169,13 +181,14 @@ def build_speak_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> SpeakT
     return tab
 
 
-def segment_table(text: str, lang: str, show_phonemes: bool, ui_lang: str) -> dict[str, Any]:
+def segment_table(text: str, lang: str, show_phonemes: bool, ui_lang: str,
+                  max_phonemes: int = SEGMENT_PHONEMES) -> dict[str, Any]:
     """How `text` will be split: one row per segment (its language, text and the pause after it)."""
     columns = [t(k, ui_lang) for k in SEGMENT_COLUMNS[:5 if show_phonemes else 4]]
     rows = []
     if (text or "").strip():
         rows = [(k, s.lang, s.text, round(s.pause_after, 2), *([s.phonemes] if show_phonemes else []))
-                for k, s in enumerate(islice(segments(text, lang=lang, max_phonemes=SEGMENT_PHONEMES),
+                for k, s in enumerate(islice(segments(text, lang=lang, max_phonemes=int(max_phonemes)),
                                              PREVIEW_SEGMENTS), 1)]
     return gr.update(value=pd.DataFrame(rows, columns=columns), column_widths=SEGMENT_WIDTHS[len(columns)])
 
@@ -201,8 +214,9 @@ def _speaker(tab: SpeakTab, engine: Engine):
         with engine.turn() as tts:
             started = time.perf_counter()
             chunks = tts.stream(text, settings.voice_arg, settings.lang, settings.speed_arg, emotion,
-                                settings.duration_arg)  # checks the request before a file is made
-            total = sum(1 for _ in segments(text, lang=settings.lang, max_phonemes=SEGMENT_PHONEMES))
+                                settings.duration_arg, pause_scale=settings.pause_scale,
+                                max_phonemes=settings.max_phonemes)  # checks the request before a file is made
+            total = sum(1 for _ in segments(text, lang=settings.lang, max_phonemes=settings.max_phonemes))
             entry_id, path = new_entry(values[tab.audio_format])
             progress((0, total), desc=t("speak.progress", ui_lang), unit="segments")
             with AudioWriter(path, tts.sample_rate) as out:
