@@ -1,14 +1,10 @@
 """The HTTP API through httpx (FastAPI's TestClient): real synthesis judged by Whisper and sample counts,
 4xx JSON errors that say what to fix, and a server that keeps serving after them."""
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from vocalis.asr import transcribe
@@ -41,24 +37,13 @@ def test_openai_speech_in_each_format(client, fmt, tmp_path):
     assert wer(TEXT, transcribe(_audio(r.content, tmp_path, suffix), lang="en")) <= 0.2
 
 
-def test_the_official_openai_client_speaks_to_it(tts, tmp_path):
+def test_the_official_openai_client_speaks_to_it(tts, tmp_path, serve):
     from openai import OpenAI
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(tts), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="not-needed-locally")
+    with serve(create_app(tts)) as base:
+        client = OpenAI(base_url=f"{base}/v1", api_key="not-needed-locally")
         speech = client.audio.speech.create(model="tts-1", voice="alloy", input=TEXT, response_format="wav")
         assert wer(TEXT, transcribe(_audio(speech.content, tmp_path), lang="en")) <= 0.2
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_streamed_pcm_is_the_whole_speech(client):

@@ -1,12 +1,8 @@
 """API keys: `vocalis keys` as a user runs it, bearer auth on /v1 (the official openai client included), the
 policy that keeps an open server on loopback, and jobs kept apart per key."""
 
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from vocalis.asr import transcribe
@@ -55,31 +51,19 @@ def test_once_a_key_exists_every_v1_request_needs_it(tts):
     assert client.get("/docs").status_code == 200
 
 
-def test_the_official_openai_client_authenticates_with_its_api_key(tts, tmp_path):
+def test_the_official_openai_client_authenticates_with_its_api_key(tts, tmp_path, serve):
     from openai import AuthenticationError, OpenAI
 
     secret = KeyStore().create("app")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(tts), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}/v1"
-        speech = OpenAI(base_url=base, api_key=secret).audio.speech.create(
+    with serve(create_app(tts)) as base:
+        speech = OpenAI(base_url=f"{base}/v1", api_key=secret).audio.speech.create(
             model="tts-1", voice="onyx", input=TEXT, response_format="wav")
         path = tmp_path / "speech.wav"
         path.write_bytes(speech.content)
         assert wer(TEXT, transcribe(Audio.load(path), lang="en")) <= 0.2
         with pytest.raises(AuthenticationError):
-            OpenAI(base_url=base, api_key="vk_not-a-key", max_retries=0).audio.speech.create(
+            OpenAI(base_url=f"{base}/v1", api_key="vk_not-a-key", max_retries=0).audio.speech.create(
                 model="tts-1", voice="onyx", input=TEXT)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_an_open_server_only_on_loopback():
