@@ -58,6 +58,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -250,10 +251,17 @@ def _clean(text: str) -> str:
     return cleaned
 
 
+# Readings go one at a time: functools.cache lets every thread that arrives before the model is loaded
+# load its own copy (30 concurrent first requests to the server took 1.5 GB), and the encoder is not
+# known to be thread-safe. A reading takes ~6 ms, so waiting costs nothing.
+_READING = threading.Lock()
+
+
 def _read(text: str) -> _Reading:
     text = _clean(text)
-    labels, anchors = _anchors()
-    cosines = anchors @ _model().encode([text])[0]
+    with _READING:
+        labels, anchors = _anchors()
+        cosines = anchors @ _model().encode([text])[0]
     similarity = np.array([np.sort(cosines[labels == i])[-_TOP_ANCHORS:].mean() for i in range(len(LABELS))])
     return _Reading(similarity, _keywords(text), _pairs(text), _intensity(text))
 

@@ -20,6 +20,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from vocalis.audio import Audio
 from vocalis.emotion import Emotion
+from vocalis.emotion.control import emotion_control
 from vocalis.errors import VocalisError
 from vocalis.pipeline import Vocalis
 from vocalis.server.auth import AuthMiddleware, AuthMode
@@ -32,7 +33,7 @@ from vocalis.server.jobs import job_routes
 from vocalis.server.keys import KeyStore
 from vocalis.server.limits import BodyLimitMiddleware, BodyLimits
 from vocalis.server.ratelimit import DEFAULT_RATE, RateLimitMiddleware
-from vocalis.server.schemas import SpeechRequest, TTSRequest, emotion_of, engine_voice, resolve_emotion
+from vocalis.server.schemas import SpeechRequest, TTSRequest, emotion_of, engine_voice
 from vocalis.server.voices import voice_routes
 from vocalis.server.worker import JobWorker
 
@@ -82,7 +83,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     def speech(body: SpeechRequest) -> Response:
         fmt = check_format(body.response_format)
         streaming = _streamable(fmt) if body.stream_format == "audio" or fmt == "pcm" else False
-        emotion = resolve_emotion(text=body.instructions) if body.instructions else None
+        emotion = emotion_control(text=body.instructions) if body.instructions else None
         chunks = _chunks(engine, lock, body.input, engine_voice(body.voice), "auto", body.speed, emotion, None,
                          streaming)
         if streaming:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -66,19 +65,8 @@ def engine_voice(name: str) -> str | None:
     return OPENAI_VOICES.get(name, name)
 
 
-# The description model loads on first use behind functools.cache, which lets every thread that arrives
-# before it is loaded load its own copy: 30 concurrent first requests took 1.5 GB. One at a time here.
-_DESCRIBING = threading.Lock()
-
-
-def resolve_emotion(**sources: Any) -> Emotion | None:
-    """emotion_control(**sources), one call at a time (see _DESCRIBING)."""
-    with _DESCRIBING:
-        return emotion_control(**sources)
-
-
 def emotion_of(spec: EmotionSpec | None) -> Emotion | None:
     if spec is None:
         return None
     vector = Emotion.of(**spec.vector) if spec.vector else None
-    return resolve_emotion(vector=vector, text=spec.text, weight=spec.weight, shares=spec.shares)
+    return emotion_control(vector=vector, text=spec.text, weight=spec.weight, shares=spec.shares)

@@ -17,13 +17,14 @@ from typing import Any
 
 from vocalis.audio import AudioWriter
 from vocalis.emotion import Emotion
+from vocalis.emotion.control import emotion_control
 from vocalis.errors import VocalisError
 from vocalis.pipeline import SEGMENT_PHONEMES, Chunk, Vocalis
 from vocalis.server.batch import batch_jobs
 from vocalis.server.encode import MEDIA_TYPES, FileEncoder
 from vocalis.server.engine_lock import EngineLock
 from vocalis.server.jobqueue import JobQueue, JobRecord
-from vocalis.server.schemas import JobRequest, emotion_of, engine_voice, resolve_emotion
+from vocalis.server.schemas import JobRequest, emotion_of, engine_voice
 from vocalis.studio.jobs import Job
 from vocalis.text import segments
 
@@ -134,7 +135,7 @@ class JobWorker:
 
     def _render_item(self, job_id: str, item: Job, index: int, count: int) -> None:
         """One job of a batch into its output (and subtitles), with progress inside it."""
-        stream, total = self._open(item.text, item.voice, item.lang, item.speed, resolve_emotion(**item.emotion),
+        stream, total = self._open(item.text, item.voice, item.lang, item.speed, emotion_control(**item.emotion),
                                    item.duration)
         chunks: list[Chunk] = []
         with AudioWriter(item.output, self.engine.sample_rate) as out:
