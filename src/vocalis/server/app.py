@@ -118,7 +118,7 @@ def _chunks(engine: Vocalis, lock: EngineLock, text: str, voice: str | None, lan
     def rest() -> Iterator[Audio]:
         yield first.audio
         while True:
-            with lock:
+            with lock.continuing():
                 chunk = next(stream, None)
             if chunk is None:
                 return
