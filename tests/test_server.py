@@ -72,6 +72,10 @@ def test_native_tts_with_emotion_and_exact_duration(client, tmp_path):
         ("/v1/audio/speech", {"input": "Hi", "response_format": "mp3", "stream_format": "audio"}, 400, "pcm or wav"),
         ("/v1/tts", {"text": "Hi", "emotion": {"vector": {"joyful": 1}}}, 400, "unknown emotion"),
         ("/v1/tts", {"text": "A long sentence that cannot fit.", "duration": 0.2}, 400, "too short"),
+        ("/v1/tts", {"text": "Hi", "sped": 1.5}, 400, "sped"),  # a misspelt field is not ignored
+        ("/v1/tts", {"text": "Hi", "voice": "/etc/voice.npz"}, 400, "not a voice name"),  # no paths on the server
+        ("/v1/tts", {"text": "Hi", "voice": "mine.npz"}, 400, "not a voice name"),
+        ("/v1/audio/speech", {"input": "Hi", "stream_format": "sse"}, 400, "stream_format"),
     ],
 )
 def test_bad_requests_get_json_errors(client, path, body, status, message):
@@ -82,7 +86,9 @@ def test_bad_requests_get_json_errors(client, path, body, status, message):
 
 def test_wrong_content_type_and_the_server_keeps_serving(client):
     r = client.post("/v1/audio/speech", content=b"not json", headers={"content-type": "text/plain"})
-    assert r.status_code == 400 and "error" in r.json()
+    assert r.status_code == 415 and "application/json" in r.json()["error"]["message"]
+    r = client.post("/v1/tts", content=b'{"text": "hi",', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "not valid JSON" in r.json()["error"]["message"]
     assert client.get("/health").json() == {"status": "ok"}
     names = {v["name"] for v in client.get("/v1/voices").json()["voices"]}
     assert "jm_kumo" in names
@@ -103,6 +109,11 @@ def test_upload_a_reference_clone_speak_and_delete(client, tmp_path):
     assert again.status_code == 400 and "already exists" in again.json()["error"]["message"]
     assert client.delete("/v1/voices/api-ana").status_code == 200
     assert client.delete("/v1/voices/api-ana").status_code == 404
+
+
+def test_reserved_names_cannot_be_cloned_into(client):
+    r = client.post("/v1/voices", data={"name": "alloy"}, files=[("references", ("x.wav", b"RIFF", "audio/wav"))])
+    assert r.status_code == 400 and "reserved" in r.json()["error"]["message"]
 
 
 def test_a_corrupt_upload_is_refused_and_leaves_nothing(client):

@@ -13,6 +13,10 @@ class VoiceError(VocalisError):
     """Unknown or malformed voice."""
 
 
+class VoiceNotFound(VoiceError):
+    """No voice of that name (the HTTP API answers 404; other voice errors are the request's fault)."""
+
+
 class DurationError(VocalisError):
     """A target duration too short for the text, even at one frame per phoneme."""
 

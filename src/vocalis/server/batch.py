@@ -5,18 +5,17 @@ outputs are plain file names (they come back in a zip) and voices are names, nev
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from vocalis.errors import VocalisError
 from vocalis.studio.jobs import Job, parse_jobs
+from vocalis.voice.library import VOICE_NAME
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/x-jsonlines", "application/jsonlines")
 MAX_JOBS = 1000
 SOURCE = "batch"
-_VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _FILE_SUFFIXES = {".npz", ".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".webm", ".aac"}  # read as files
 
 
@@ -85,7 +84,7 @@ def _server_rules(spec: dict[str, Any], where: str) -> None:
             raise VocalisError(f"{where}: {key} {name!r} must be a plain file name like line1.wav "
                                "(results come back in a zip)")
     ref = spec.get("speaker_reference")
-    if ref is not None and (not _VOICE_NAME.match(str(ref)) or Path(str(ref)).suffix.lower() in _FILE_SUFFIXES):
+    if ref is not None and (not VOICE_NAME.match(str(ref)) or Path(str(ref)).suffix.lower() in _FILE_SUFFIXES):
         raise VocalisError(f"{where}: speaker_reference {ref!r} must name a voice on the server (GET /v1/voices); "
                            "clone one from a clip first with POST /v1/voices")
     emotion = spec.get("emotion_control")

@@ -110,7 +110,6 @@ class FileEncoder:
 
     def __init__(self, path: Path, fmt: str, sample_rate: int):
         self.path = path
-        self.sample_rate = sample_rate
         self._tmp = path.with_name(f".{path.name}.part")
         fmt = check_format(fmt)
         if fmt in _FFMPEG:
@@ -120,11 +119,9 @@ class FileEncoder:
             self._encoder = _SoundFileEncoder(self._tmp, fmt, sample_rate)
         else:
             self._encoder = _PcmEncoder(self._tmp)
-        self.frames = 0
 
     def write(self, audio: Audio) -> None:
         self._encoder.write(audio.samples)
-        self.frames += len(audio.samples)
 
     def __enter__(self) -> FileEncoder:
         return self

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vocalis.errors import VocalisError, VoiceError
+from vocalis.errors import VocalisError, VoiceNotFound
 
 _KINDS = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error"}
 
@@ -32,22 +32,31 @@ def validation_message(errors: list[dict], skip: int = 1) -> tuple[str, str]:
     """The first problem of a pydantic validation as (message, where); `skip` drops leading location parts
     that name no field (FastAPI's "body")."""
     first = errors[0]
+    if first.get("type") == "json_invalid":  # its location is a character offset, not a field
+        offset = first.get("loc", (None, "?"))[-1]
+        reason = (first.get("ctx") or {}).get("error", "malformed")
+        return f"the body is not valid JSON ({reason} at character {offset})", "body"
     where = ".".join(str(p) for p in first.get("loc", ())[skip:]) or "body"
+    if where == "body":  # no body, or not a JSON object
+        return f"send a JSON object with content-type: application/json ({first.get('msg', 'invalid')})", where
     return f"{where}: {first.get('msg', 'invalid value')}", where
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VocalisError)
     def vocalis_error(_request: Request, exc: VocalisError) -> JSONResponse:
-        return error_response(404 if isinstance(exc, VoiceError) else 400, str(exc))
+        return error_response(404 if isinstance(exc, VoiceNotFound) else 400, str(exc))
 
     @app.exception_handler(ApiError)
     def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.message, exc.param, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, where = validation_message(list(exc.errors()))
+        kind = request.headers.get("content-type", "")
+        if where == "body" and kind and "json" not in kind and "multipart" not in kind and "form" not in kind:
+            return error_response(415, f"content-type {kind} is not accepted here: send application/json")
         return error_response(400, message, param=where)
 
     @app.exception_handler(HTTPException)

@@ -128,10 +128,13 @@ class JobQueue:
                               "WHERE id = ? AND status IN ('queued', 'running')", (time.time(), job_id)).rowcount == 1
 
     def delete(self, job_id: str) -> None:
-        """Forget a finished job and remove its files."""
+        """Forget a finished job and remove its files. A cancelled job's files are left to the worker,
+        which may still be writing them until it notices the cancel, and removes them then."""
         with self._connect() as db:
+            status = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
             db.execute("DELETE FROM jobs WHERE id = ? AND status IN ('done', 'failed', 'cancelled')", (job_id,))
-        shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
+        if status and status[0] in ("done", "failed"):
+            shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
 
 
 def _record(row: tuple) -> JobRecord:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vocalis.emotion import Emotion
 from vocalis.emotion.control import emotion_control
+from vocalis.errors import VocalisError
 from vocalis.pipeline import MAX_CHARS, PAUSE_SCALE_RANGE, SEGMENT_PHONEMES, SEGMENT_RANGE, SPEED_RANGE
+from vocalis.voice.library import VOICE_NAME
 
 # OpenAI's voice names, mapped to the built-in voice that suits each best (male: echo, onyx, fable).
 OPENAI_VOICES = {"alloy": "jf_alpha", "echo": "jm_kumo", "fable": "jm_kumo", "onyx": "jm_kumo",
@@ -23,11 +25,12 @@ class SpeechRequest(BaseModel):
     voice: str = "default"
     response_format: str = "mp3"  # OpenAI's default
     speed: float = Field(default=1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
-    stream_format: Literal["audio", "sse"] | None = None
+    stream_format: Literal["audio"] | None = None  # OpenAI's "sse" (events) is not offered
     instructions: str | None = None  # OpenAI's delivery instructions: read as an emotion description
 
 
 class EmotionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field must not be ignored silently
     vector: dict[str, float] | None = None  # e.g. {"happy": 0.8}
     text: str | None = None  # a description, English or Chinese
     weight: float = Field(default=1.0, ge=0.0, le=1.0)
@@ -36,6 +39,8 @@ class EmotionSpec(BaseModel):
 
 class RenderRequest(BaseModel):
     """A text and everything the engine takes to speak it."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field ("sped") must not be ignored silently
 
     text: str = Field(min_length=1, max_length=MAX_CHARS)
     voice: str = "default"
@@ -59,9 +64,12 @@ class JobRequest(RenderRequest):
 
 
 def engine_voice(name: str) -> str | None:
-    """The engine's voice for a request's: None (the language's default) for "default", OpenAI's names mapped."""
+    """The engine's voice for a request's: None (the language's default) for "default", OpenAI's names mapped.
+    Only names: a path would let a client probe and read files on the server."""
     if name == "default":
         return None
+    if not VOICE_NAME.match(name) or name.lower().endswith(".npz"):
+        raise VocalisError(f"voice {name!r} is not a voice name: GET /v1/voices lists them")
     return OPENAI_VOICES.get(name, name)
 
 

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from vocalis.acoustic.assets import voice_packs
-from vocalis.errors import VoiceError
+from vocalis.errors import VoiceNotFound
 from vocalis.voice.voice import Voice
 
 # name -> (language it reads best, description). English WER by Whisper base on our benchmark
@@ -48,5 +48,5 @@ def resolve_voice(voice: str | Path | Voice) -> Voice:
         return Voice.load(path)
     if (library_dir() / f"{voice}.npz").is_file():
         return load_voice(str(voice))
-    raise VoiceError(f"unknown voice {str(voice)!r}: choose a built-in voice ({', '.join(voices)}), "
+    raise VoiceNotFound(f"unknown voice {str(voice)!r}: choose a built-in voice ({', '.join(voices)}), "
                      "a cloned voice (`vocalis voices` lists them) or a .npz voice file")

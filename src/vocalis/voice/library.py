@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 
-from vocalis.errors import VoiceError
+from vocalis.errors import VoiceError, VoiceNotFound
 from vocalis.home import data_home
 from vocalis.voice.voice import Voice
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Names the surfaces give a meaning of their own: the language's default voice (HTTP API, web UI) and
+# OpenAI's voice names, which the HTTP API maps to built-in voices. A clone under one could never be used.
+RESERVED_NAMES = frozenset({"default", "auto", "alloy", "echo", "fable", "onyx", "nova", "shimmer"})
 
 
 def library_dir() -> Path:
@@ -25,11 +29,13 @@ def check_name(name: str) -> str:
     """A library name is a file name on every OS: letters, digits, '_', '-', '.', at most 64."""
     from vocalis.voice.builtin import builtin_voices
 
-    if not _NAME.match(name):
+    if not VOICE_NAME.match(name):
         raise VoiceError(f"voice name {name!r} is not allowed: use 1-64 letters, digits, '_', '-' or '.', "
                          "starting with a letter or digit")
     if name in builtin_voices():
         raise VoiceError(f"{name!r} is a built-in voice: choose another name")
+    if name.lower() in RESERVED_NAMES:
+        raise VoiceError(f"{name!r} is reserved (it names a default or an OpenAI voice): choose another name")
     return name
 
 
@@ -42,7 +48,7 @@ def save_voice(voice: Voice, overwrite: bool = False) -> Path:
     path = voice_path(voice.name)
     if path.exists() and not overwrite:
         raise VoiceError(f"a voice named {voice.name!r} already exists: pick another name or replace it")
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")  # writers never share it
     voice.save(tmp)
     tmp.replace(path)
     return path
@@ -51,7 +57,7 @@ def save_voice(voice: Voice, overwrite: bool = False) -> Path:
 def load_voice(name: str) -> Voice:
     path = voice_path(name)
     if not path.is_file():
-        raise VoiceError(f"no voice named {name!r} in the library ({library_dir()})")
+        raise VoiceNotFound(f"no voice named {name!r} in the library")
     return Voice.load(path)
 
 
@@ -71,7 +77,7 @@ def library_voices() -> list[Voice]:
 def delete_voice(name: str) -> None:
     path = voice_path(name)
     if not path.is_file():
-        raise VoiceError(f"no voice named {name!r} in the library ({library_dir()})")
+        raise VoiceNotFound(f"no voice named {name!r} in the library")
     path.unlink()
 
 

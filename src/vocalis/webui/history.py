@@ -102,13 +102,14 @@ def _read(record: Path) -> Entry | None:
     data = read_json(record, None)
     if not isinstance(data, dict) or not _ID.match(record.stem):
         return None
-    audio = record.parent / str(data.get("audio", ""))
+    # Only plain file names next to the record: deleting an entry unlinks them.
+    audio = record.parent / Path(str(data.get("audio", ""))).name
     if not audio.is_file():
         return None
-    subtitles = record.parent / data["subtitles"] if data.get("subtitles") else None
+    subtitles = record.parent / Path(str(data["subtitles"])).name if data.get("subtitles") else None
     try:
         settings = SpeakSettings.from_dict(data.get("settings", {}))
+        seconds, render_s = float(data.get("seconds", 0.0)), float(data.get("render_s", 0.0))
     except (TypeError, ValueError):
         return None
-    return Entry(record.stem, str(data.get("text", "")), settings, audio, subtitles,
-                 float(data.get("seconds", 0.0)), float(data.get("render_s", 0.0)))
+    return Entry(record.stem, str(data.get("text", "")), settings, audio, subtitles, seconds, render_s)

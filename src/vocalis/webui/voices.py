@@ -18,10 +18,6 @@ def voice_choices(lang: str, auto: bool = True) -> list[tuple[str, str]]:
     return choices
 
 
-def cloned_names() -> list[str]:
-    return [v.name for v in library_voices()]
-
-
 def voice_table(lang: str) -> pd.DataFrame:
     """One row per voice: name, kind, language, what it is, when it was made."""
     rows = [(v.name, t("kind.builtin", lang), v.language, v.description, "") for v in builtin_voices().values()]
