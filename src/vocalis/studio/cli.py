@@ -343,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the HTTP API (OpenAI-compatible /v1/audio/speech, native /v1/tts)",
                            description="Serve the engine over HTTP: POST /v1/audio/speech (OpenAI's shape), "
-                                       "POST /v1/tts (emotion, duration, streaming), GET /v1/voices.")
+                                       "POST /v1/tts (emotion, duration, streaming), GET/POST/DELETE /v1/voices "
+                                       "(clone from uploads), POST /v1/jobs (long texts and YAML/JSONL batches, "
+                                       "in the background). Interactive docs at /docs.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--no-auth", action="store_true",
