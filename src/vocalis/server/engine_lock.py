@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 _CONTINUING, _NEW, _BACKGROUND = range(3)  # priority levels, best first
 
@@ -31,17 +31,15 @@ class EngineLock:
     def __exit__(self, *_exc: object) -> None:
         self._release()
 
-    @contextmanager
-    def continuing(self) -> Iterator[None]:
-        self._acquire(_CONTINUING)
-        try:
-            yield
-        finally:
-            self._release()
+    def continuing(self) -> AbstractContextManager[None]:
+        return self._turn(_CONTINUING)
+
+    def background(self) -> AbstractContextManager[None]:
+        return self._turn(_BACKGROUND)
 
     @contextmanager
-    def background(self) -> Iterator[None]:
-        self._acquire(_BACKGROUND)
+    def _turn(self, level: int) -> Iterator[None]:
+        self._acquire(level)
         try:
             yield
         finally:
