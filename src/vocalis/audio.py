@@ -102,6 +102,11 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """16-bit little-endian samples, clipped to full scale: raw PCM, and what players are handed."""
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+
+
 class AudioWriter:
     """Streams audio chunks into a file (memory stays flat for long texts). Writes to a temporary
     name and renames on success, so a failure never leaves a half-written file behind."""

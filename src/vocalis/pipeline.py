@@ -190,16 +190,23 @@ class Vocalis:
         """Clone a voice from 3-30 s of someone's speech (one or more clips, any common format) and
         save it in the voice library under `name`, usable everywhere a voice is accepted."""
         from vocalis.voice.clone import Cloner
-        from vocalis.voice.library import check_name, save_voice, voice_path
+        from vocalis.voice.library import save_voice
 
-        check_name(name)  # a bad or taken name fails before minutes of work, not after
-        if voice_path(name).exists() and not overwrite:
-            raise VoiceError(f"a voice named {name!r} already exists: pick another name or replace it")
+        self.check_clone_name(name, overwrite)  # a bad or taken name fails before minutes of work, not after
         if self._cloner is None:
             self._cloner = Cloner(self.acoustic)
         voice = self._cloner.clone(references, name, lang, progress)
         save_voice(voice, overwrite=overwrite)
         return voice
+
+    @staticmethod
+    def check_clone_name(name: str, overwrite: bool = False) -> None:
+        """A name a new clone may take: allowed, and free unless `overwrite` (checked before any model loads)."""
+        from vocalis.voice.library import check_name, voice_path
+
+        check_name(name)
+        if voice_path(name).exists() and not overwrite:
+            raise VoiceError(f"a voice named {name!r} already exists: pick another name or replace it")
 
     @staticmethod
     def check_request(text: str, voice: str | Path | Voice | None, lang: str, speed: float,

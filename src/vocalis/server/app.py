@@ -82,27 +82,30 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     @app.post("/v1/audio/speech")
     def speech(body: SpeechRequest) -> Response:
         fmt = check_format(body.response_format)
-        streaming = _streamable(fmt) if body.stream_format == "audio" or fmt == "pcm" else False
+        streaming = body.stream_format == "audio" or fmt == "pcm"
         emotion = emotion_control(text=body.instructions) if body.instructions else None
-        chunks = _chunks(engine, lock, body.input, engine_voice(body.voice), "auto", body.speed, emotion, None,
-                         streaming)
-        if streaming:
-            return _stream(chunks, fmt, engine)
-        return Response(encode(Audio.concat(list(chunks)), fmt), media_type=MEDIA_TYPES[fmt])
+        return _respond(engine, lock, fmt, streaming, body.input, engine_voice(body.voice), "auto", body.speed,
+                        emotion, None)
 
     @app.post("/v1/tts")
     def tts_native(body: TTSRequest) -> Response:
         fmt = check_format(body.format)
-        if body.stream:
-            _streamable(fmt)
-        emotion = emotion_of(body.emotion)
-        chunks = _chunks(engine, lock, body.text, engine_voice(body.voice), body.lang, body.speed, emotion,
-                         body.duration, body.stream, pause_scale=body.pause_scale, max_phonemes=body.max_phonemes)
-        if body.stream:
-            return _stream(chunks, fmt, engine)
-        return Response(encode(Audio.concat(list(chunks)), fmt), media_type=MEDIA_TYPES[fmt])
+        return _respond(engine, lock, fmt, body.stream, body.text, engine_voice(body.voice), body.lang, body.speed,
+                        emotion_of(body.emotion), body.duration, pause_scale=body.pause_scale,
+                        max_phonemes=body.max_phonemes)
 
     return app
+
+
+def _respond(engine: Vocalis, lock: EngineLock, fmt: str, streaming: bool, text: str, voice: str | None,
+             lang: str, speed: float, emotion: Emotion | None, duration: float | None, **pacing: float) -> Response:
+    """The speech in `fmt`: streamed as it renders (pcm or wav only), or whole."""
+    if streaming and fmt not in ("pcm", "wav"):
+        raise VocalisError(f"streaming sends pcm or wav, not {fmt}: ask for pcm or wav")
+    chunks = _chunks(engine, lock, text, voice, lang, speed, emotion, duration, streaming, **pacing)
+    if streaming:
+        return _stream(chunks, fmt, engine)
+    return Response(encode(Audio.concat(list(chunks)), fmt), media_type=MEDIA_TYPES[fmt])
 
 
 def _chunks(engine: Vocalis, lock: EngineLock, text: str, voice: str | None, lang: str, speed: float,
@@ -125,12 +128,6 @@ def _chunks(engine: Vocalis, lock: EngineLock, text: str, voice: str | None, lan
             yield chunk.audio
 
     return rest()
-
-
-def _streamable(fmt: str) -> bool:
-    if fmt not in ("pcm", "wav"):
-        raise VocalisError(f"streaming sends pcm or wav, not {fmt}: ask for pcm or wav")
-    return True
 
 
 def _stream(chunks: Iterator[Audio], fmt: str, engine: Vocalis) -> StreamingResponse:

@@ -7,6 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# Files whose journal mode and tables are set up. Once per file and process, not on every connection:
+# API keys are looked up on every /v1 request.
+_READY: set[Path] = set()
+
 
 @contextmanager
 def database(path: Path, *schema: str) -> Iterator[sqlite3.Connection]:
@@ -14,10 +18,13 @@ def database(path: Path, *schema: str) -> Iterator[sqlite3.Connection]:
     A connection per use keeps threads apart; WAL lets readers go on while the job worker writes."""
     db = sqlite3.connect(path, timeout=30)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        if path not in _READY:
+            db.execute("PRAGMA journal_mode=WAL")  # a property of the file: it stays
+            with db:
+                for statement in schema:  # CREATE ... IF NOT EXISTS: a fresh home needs no setup step
+                    db.execute(statement)
+            _READY.add(path)
         with db:
-            for statement in schema:  # CREATE ... IF NOT EXISTS: a fresh home needs no setup step
-                db.execute(statement)
             yield db
     finally:
         db.close()

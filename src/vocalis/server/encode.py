@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from vocalis.audio import Audio
+from vocalis.audio import Audio, to_pcm16
 from vocalis.errors import VocalisError
 
 # pcm is raw 16-bit little-endian mono, as OpenAI sends it.
@@ -25,28 +25,24 @@ def check_format(fmt: str) -> str:
 
 
 def pcm16(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    return to_pcm16(samples).tobytes()
 
 
 def encode(audio: Audio, fmt: str) -> bytes:
-    if fmt == "pcm":
-        return pcm16(audio.samples)
-    if fmt in _FFMPEG:
-        return _ffmpeg(audio, *_FFMPEG[fmt])
-    import soundfile as sf
-
-    container, subtype = _SOUNDFILE[fmt]
+    """The whole audio in `fmt`, in memory (the same encoders a file or a stream gets)."""
     buffer = io.BytesIO()
-    sf.write(buffer, np.clip(audio.samples, -1.0, 1.0), audio.sample_rate, format=container, subtype=subtype)
-    return buffer.getvalue()
-
-
-def _ffmpeg(audio: Audio, codec: str, container: str) -> bytes:
-    buffer = io.BytesIO()
-    encoder = _AvEncoder(buffer, codec, container, audio.sample_rate)
+    encoder = _encoder(buffer, check_format(fmt), audio.sample_rate)
     encoder.write(audio.samples)
     encoder.close()
     return buffer.getvalue()
+
+
+def _encoder(target: Path | BinaryIO, fmt: str, sample_rate: int) -> _AvEncoder | _SoundFileEncoder | _PcmEncoder:
+    if fmt in _FFMPEG:
+        return _AvEncoder(str(target) if isinstance(target, Path) else target, *_FFMPEG[fmt], sample_rate)
+    if fmt in _SOUNDFILE:
+        return _SoundFileEncoder(target, fmt, sample_rate)
+    return _PcmEncoder(target)
 
 
 class _AvEncoder:
@@ -64,7 +60,7 @@ class _AvEncoder:
     def write(self, samples: np.ndarray) -> None:
         import av
 
-        frame = av.AudioFrame.from_ndarray(np.frombuffer(pcm16(samples), "<i2")[None], format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(to_pcm16(samples)[None], format="s16", layout="mono")
         frame.sample_rate = self._sample_rate
         frame.pts = self._frames  # chunks follow each other: each starts where the last ended
         self._frames += len(samples)
@@ -78,12 +74,12 @@ class _AvEncoder:
 
 
 class _SoundFileEncoder:
-    def __init__(self, path: Path, fmt: str, sample_rate: int):
+    def __init__(self, target: Path | BinaryIO, fmt: str, sample_rate: int):
         import soundfile as sf
 
         container, subtype = _SOUNDFILE[fmt]
-        self._file = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=1, format=container,
-                                  subtype=subtype)
+        self._file = sf.SoundFile(str(target) if isinstance(target, Path) else target, "w", samplerate=sample_rate,
+                                  channels=1, format=container, subtype=subtype)
 
     def write(self, samples: np.ndarray) -> None:
         self._file.write(np.clip(samples, -1.0, 1.0))
@@ -93,14 +89,16 @@ class _SoundFileEncoder:
 
 
 class _PcmEncoder:
-    def __init__(self, path: Path):
-        self._file = path.open("wb")
+    def __init__(self, target: Path | BinaryIO):
+        self._owned = isinstance(target, Path)  # a file opened here is closed here; a caller's buffer is not
+        self._file = target.open("wb") if isinstance(target, Path) else target
 
     def write(self, samples: np.ndarray) -> None:
         self._file.write(pcm16(samples))
 
     def close(self) -> None:
-        self._file.close()
+        if self._owned:
+            self._file.close()
 
 
 class FileEncoder:
@@ -111,14 +109,7 @@ class FileEncoder:
     def __init__(self, path: Path, fmt: str, sample_rate: int):
         self.path = path
         self._tmp = path.with_name(f".{path.name}.part")
-        fmt = check_format(fmt)
-        if fmt in _FFMPEG:
-            self._encoder: _AvEncoder | _SoundFileEncoder | _PcmEncoder = _AvEncoder(
-                str(self._tmp), *_FFMPEG[fmt], sample_rate)
-        elif fmt in _SOUNDFILE:
-            self._encoder = _SoundFileEncoder(self._tmp, fmt, sample_rate)
-        else:
-            self._encoder = _PcmEncoder(self._tmp)
+        self._encoder = _encoder(self._tmp, check_format(fmt), sample_rate)
 
     def write(self, audio: Audio) -> None:
         self._encoder.write(audio.samples)

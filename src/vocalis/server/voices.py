@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from vocalis.errors import VocalisError
 from vocalis.pipeline import Vocalis
 from vocalis.server.engine_lock import EngineLock
 from vocalis.server.errors import ApiError
@@ -32,11 +31,7 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
     def add_voice(name: Annotated[str, Form()], references: Annotated[list[UploadFile], File()],
                   lang: Annotated[Literal["en", "zh"], Form()] = "en") -> dict[str, Any]:
         """Clone a voice from uploaded clips (3-30 s of one person's speech, any common format)."""
-        from vocalis.voice.library import check_name, voice_path
-
-        check_name(name)  # a bad or taken name fails before the upload is read or anything renders
-        if voice_path(name).exists():
-            raise VocalisError(f"a voice named {name!r} already exists: pick another name or delete it first")
+        Vocalis.check_clone_name(name)  # a bad or taken name fails before the clips are written or queued
         with tempfile.TemporaryDirectory() as folder:  # the clips are gone after the clone, kept or not
             paths = []
             for k, upload in enumerate(references):

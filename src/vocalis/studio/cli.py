@@ -136,8 +136,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from vocalis.server.auth import AuthMode, startup_auth_mode
     from vocalis.server.keys import KeyStore
 
-    if not 0 < args.port < 65536:
-        raise VocalisError(f"port {args.port} is out of range: use 1 to 65535")
     if args.rate < 0:
         raise VocalisError(f"--rate {args.rate}: give requests per minute, or 0 for no limit")
     auth = startup_auth_mode(args.host, args.no_auth, KeyStore())  # refuses an open server beyond loopback
@@ -169,8 +167,6 @@ def cmd_keys(args: argparse.Namespace) -> None:
 
 
 def cmd_webui(args: argparse.Namespace) -> None:
-    if not 0 < args.port < 65536:
-        raise VocalisError(f"port {args.port} is out of range: use 1 to 65535")
     from vocalis.webui import launch
 
     print(f"starting the web UI on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
@@ -268,6 +264,12 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     print("ready", file=sys.stderr)
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range: use 1 to 65535")
+    return int(value)
+
+
 def _number(value: str) -> float:
     try:
         return float(value)
@@ -347,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(clone from uploads), POST /v1/jobs (long texts and YAML/JSONL batches, "
                                        "in the background). Interactive docs at /docs.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--no-auth", action="store_true",
                        help="check no API keys, even on an address other machines can reach")
     serve.add_argument("--rate", type=int, default=60, metavar="N",
@@ -373,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Serve the browser interface: offline, no analytics, no share link.")
     webui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
                                                            "0.0.0.0 to reach it from other machines)")
-    webui.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    webui.add_argument("--port", type=_port, default=7860, help="port (default 7860)")
     webui.set_defaults(run=cmd_webui)
 
     emo = sub.add_parser("emotion", help="show the emotion vector of a description, clip or sliders",

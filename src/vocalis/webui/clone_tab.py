@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 from gradio.events import Dependency
 
-from vocalis.audio import Audio
+from vocalis.audio import Audio, to_pcm16
 from vocalis.errors import VocalisError
 from vocalis.voice import builtin_voices
 from vocalis.voice.reference import Reference, prepare_reference
@@ -99,7 +99,8 @@ def _cloner(engine: Engine):
         result = "\n\n".join([
             f"### {t('clone.result', ui_lang)}", t("clone.saved", ui_lang, name=voice.name, seconds=meta["seconds"]),
             t("clone.similarity", ui_lang, clone=similarity, start=start.name, start_sim=start_similarity)])
-        return [check, result, (heard.sample_rate, _pcm16(heard))]
+        # 16-bit samples: Gradio would convert float audio itself, with a warning.
+        return [check, result, (heard.sample_rate, to_pcm16(heard.samples))]
 
     return clone
 
@@ -111,8 +112,3 @@ def _similarities(reference: Reference, heard: Audio, start_heard: Audio) -> tup
 
     truth = dvector_embedding(reference.audio)
     return cosine(dvector_embedding(heard), truth), cosine(dvector_embedding(start_heard), truth)
-
-
-def _pcm16(audio: Audio) -> np.ndarray:
-    """16-bit samples for the player (Gradio would convert float audio itself, with a warning)."""
-    return (np.clip(audio.samples, -1.0, 1.0) * 32767).astype(np.int16)

@@ -9,7 +9,7 @@ import gradio as gr
 import pandas as pd
 
 from vocalis.webui.feedback import shows_errors
-from vocalis.webui.history import delete_entry, entries, get_entry
+from vocalis.webui.history import Entry, delete_entry, entries, get_entry
 from vocalis.webui.i18n import T, Translator, t
 from vocalis.webui.speak_tab import SpeakTab
 
@@ -29,7 +29,7 @@ class HistoryTab:
         found = entries()
         choices = [(e.label(), e.id) for e in found]
         keep = selected if any(e.id == selected for e in found) else None
-        return [history_table(ui_lang), gr.update(choices=choices, value=keep)]
+        return [history_table(ui_lang, found), gr.update(choices=choices, value=keep)]
 
 
 def build_history_tab(tr: Translator, ui_lang: gr.Radio, speak: SpeakTab, tabs: gr.Tabs) -> HistoryTab:
@@ -80,8 +80,10 @@ def build_history_tab(tr: Translator, ui_lang: gr.Radio, speak: SpeakTab, tabs: 
     return history
 
 
-def history_table(ui_lang: str) -> pd.DataFrame:
+def history_table(ui_lang: str, found: list[Entry] | None = None) -> pd.DataFrame:
+    """`found`: the entries, when the caller has read them already (else they are read here)."""
     rows = [(f"{e.created:%Y-%m-%d %H:%M}", " ".join(e.text.split())[:80], e.settings.voice, e.settings.lang,
-             e.settings.emotion_summary(), e.settings.timing_summary(), round(e.seconds, 2)) for e in entries()]
+             e.settings.emotion_summary(), e.settings.timing_summary(), round(e.seconds, 2))
+            for e in (entries() if found is None else found)]
     keys = ("col.when", "col.text", "col.voice", "col.lang", "col.emotion", "col.timing", "col.seconds")
     return pd.DataFrame(rows, columns=[t(k, ui_lang) for k in keys])

@@ -15,8 +15,9 @@ from vocalis.webui.engine import Engine
 from vocalis.webui.feedback import shows_errors
 from vocalis.webui.i18n import STRINGS, T, Translator, t
 from vocalis.webui.presets import delete_preset, load_preset, presets, save_preset
+from vocalis.webui.settings import AUTO_VOICE
 from vocalis.webui.speak_tab import SpeakTab
-from vocalis.webui.voices import voice_choices, voice_table
+from vocalis.webui.voices import auto_choice, voice_choices, voice_table
 
 PREVIEW_TEXT = {"en": "Hello! This is how I sound when I read to you.", "zh": "你好，这是我为你朗读时的声音。"}
 
@@ -34,11 +35,12 @@ class LibraryTab:
     @staticmethod
     def refresh_voices(ui_lang: str, selected: str | None = None, speak_selected: str | None = None) -> list[Any]:
         """Fresh voice lists for this tab and the Speak tab's picker, keeping what is selected if it exists."""
-        names = [name for _, name in voice_choices(ui_lang, auto=False)]
+        choices = voice_choices(ui_lang, auto=False)  # each listing loads every library voice: once here
+        names = [name for _, name in choices]
         keep = selected if selected in names else None
-        speak_keep = speak_selected if speak_selected in names else "auto"
-        return [voice_table(ui_lang), gr.update(choices=voice_choices(ui_lang, auto=False), value=keep),
-                gr.update(choices=voice_choices(ui_lang), value=speak_keep)]
+        speak_keep = speak_selected if speak_selected in names else AUTO_VOICE
+        return [voice_table(ui_lang), gr.update(choices=choices, value=keep),
+                gr.update(choices=[auto_choice(ui_lang), *choices], value=speak_keep)]
 
 
 def build_library_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio, speak: SpeakTab, tabs: gr.Tabs) -> LibraryTab:

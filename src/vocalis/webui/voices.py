@@ -12,10 +12,15 @@ from vocalis.webui.settings import AUTO_VOICE
 
 def voice_choices(lang: str, auto: bool = True) -> list[tuple[str, str]]:
     """(label, name) pairs for a voice picker; `auto` adds the best-for-the-language choice first."""
-    choices = [(t("voice.auto", lang), AUTO_VOICE)] if auto else []
+    choices = [auto_choice(lang)] if auto else []
     choices += [(f"{v.name} · {v.language} · {v.description}", v.name) for v in builtin_voices().values()]
     choices += [(f"{v.name} · {v.language} · {t('voice.yours', lang)}", v.name) for v in library_voices()]
     return choices
+
+
+def auto_choice(lang: str) -> tuple[str, str]:
+    """The picker's first choice: the best built-in voice for the text's language."""
+    return t("voice.auto", lang), AUTO_VOICE
 
 
 def voice_table(lang: str) -> pd.DataFrame:
