@@ -48,5 +48,6 @@ def resolve_voice(voice: str | Path | Voice) -> Voice:
         return Voice.load(path)
     if (library_dir() / f"{voice}.npz").is_file():
         return load_voice(str(voice))
-    raise VoiceNotFound(f"unknown voice {str(voice)!r}: choose a built-in voice ({', '.join(voices)}), "
-                     "a cloned voice (`vocalis voices` lists them) or a .npz voice file")
+    raise VoiceNotFound(f"unknown voice {str(voice)!r}: choose a built-in voice ({', '.join(voices)}) or a cloned "
+                        "one (`vocalis voices` or GET /v1/voices lists them); the command line also takes a "
+                        ".npz voice file")
