@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	# torch first, pinned: any other version request would pull GBs of CUDA wheels.
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
-	# Their declared dependencies can't install here (see pyproject.toml); what they need is above.
-	$(BIN)/pip install -q -c constraints.txt --no-deps resemblyzer silero-vad
+	# Their declared dependencies can't install here, or are missing (see pyproject.toml); what they need is above.
+	$(BIN)/pip install -q -c constraints.txt --no-deps resemblyzer silero-vad resemble-perth
 	# Join the model parts and build the decoder cache once, now, rather than in the first request.
 	$(BIN)/vocalis prepare
 	touch $(STAMP)
