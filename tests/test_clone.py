@@ -11,6 +11,7 @@ from vocalis.asr import transcribe
 from vocalis.eval.metrics import wer
 from vocalis.eval.speakers import cosine, dvector_embedding
 from vocalis.studio.cli import main
+from vocalis.trust.consent import ConsentError, grant_written
 from vocalis.voice import resolve_voice
 from vocalis.voice.builtin import builtin_voices
 from vocalis.voice.library import library_voices
@@ -28,6 +29,11 @@ def cloned(tts: Vocalis, tmp_path_factory):
     mp.setenv("VOCALIS_HOME", str(home))
     clips = sorted(SPEAKER.glob("*.flac"))
     voice = tts.clone([clips[0]], name="reader-1688", lang="en")
+    with pytest.raises(ConsentError, match="no consent record"):  # a new clone waits for its owner's consent
+        tts.synthesize(TEXT, voice=voice)
+    document = home / "authorisation.pdf"
+    document.write_bytes(b"%PDF-1.4 the reader authorises a synthetic copy of their voice")
+    grant_written(voice, document, "user:operator")
     yield voice, clips, home
     mp.undo()
 
@@ -42,10 +48,12 @@ def test_clone_is_saved_with_its_provenance(cloned, monkeypatch):
     assert meta["source"] == "clone" and len(meta["reference_sha256"]) == 64 and meta["created_at"]
     assert meta["speech_s"] >= 3 and meta["start_pack"] in builtin_voices()
     assert meta["steps"] >= 1 and meta["similarity"] >= meta["similarity_start"]
+    assert loaded.speaker.shape == voice.speaker.shape and loaded.id == voice.id  # kept for spoken consent
 
 
-def test_clone_speaks_new_text_closer_to_the_speaker(cloned, tts):
-    voice, clips, _ = cloned
+def test_clone_speaks_new_text_closer_to_the_speaker(cloned, tts, monkeypatch):
+    voice, clips, home = cloned
+    monkeypatch.setenv("VOCALIS_HOME", str(home))  # where its consent is recorded
     truth = dvector_embedding(prepare_reference([clips[1]]).audio)  # a clip the clone never heard
     speech = tts.synthesize(TEXT, voice=voice, lang="en")
     start = tts.synthesize(TEXT, voice=builtin_voices()[voice.meta["start_pack"]], lang="en")

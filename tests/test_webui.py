@@ -26,10 +26,10 @@ from vocalis.audio import Audio
 from vocalis.emotion import EMOTIONS
 from vocalis.errors import VoiceError
 from vocalis.eval.metrics import wer
-from vocalis.voice import builtin_voices
+from vocalis.pipeline import PREVIEW_SENTENCES
+from vocalis.voice import builtin_voices, resolve_voice
 from vocalis.voice.library import import_voice, library_voices, rename_voice
 from vocalis.voice.voice import Voice
-from vocalis.webui.clone_tab import TEST_SENTENCES
 from vocalis.webui.history import commit_entry, delete_entry, entries, history_dir, new_entry
 from vocalis.webui.presets import presets, presets_path, save_preset
 from vocalis.webui.settings import SpeakSettings
@@ -300,15 +300,68 @@ def test_clone_adds_a_voice_with_its_measured_similarity(page: Page, shots, tmp_
     sample = page.locator("#clone-sample a[download]").first
     expect(sample).to_be_attached()
     heard = transcribe(Audio.load(_fetch(page, sample.get_attribute("href"), tmp_path / "sample.wav")), lang="en")
-    assert wer(TEST_SENTENCES["en"], heard) <= 0.2, heard  # the new voice speaks the test sentence
+    assert wer(PREVIEW_SENTENCES["en"], heard) <= 0.2, heard  # the new voice speaks the preview sentence
     check = page.locator("#clone-check").inner_text()
     assert re.search(r"Speech: \d+\.\d s", check) and "Signal to noise" in check, check
     record_property("screenshot_clone", str(shots(page, "clone")))
 
     cloned = {v.name: v for v in library_voices()}
     assert "reader" in cloned and cloned["reader"].meta["source"] == "clone"
+    assert "cannot speak yet" in shown  # until the reader consents, which the panel below asks for
+    expect(page.locator("#consent-voice textarea, #consent-voice input")).to_have_value("reader")
+    expect(page.locator("#consent-phrase")).to_contain_text("I, reader, allow Vocalis")
     _tab(page, "Library")
     expect(page.locator("#library-table")).to_contain_text("reader")
+
+
+def test_consent_gates_a_voice_in_the_interface(page: Page, shots, tmp_path, record_property):
+    """An imported clone is refused until its owner's recording passes in the consent panel; revoking it in
+    the Library stops it again."""
+    from vocalis.trust import consent
+    from vocalis.trust.speaker_check import reference_embedding
+    from vocalis.voice.reference import prepare_reference
+
+    clips = _transcribed_clips("1988")
+    if not clips:
+        pytest.skip("shared speech data (../shared/data/speech) not available")
+    speaker = reference_embedding(prepare_reference([p for k, (p, _) in enumerate(clips) if k != 1]).audio)
+    owner = Voice(name="owner", style=builtin_voices()["jm_kumo"].style[:1], pitch_scale=1.1, speaker=speaker)
+    import_voice(owner.save(tmp_path / "owner.npz"))
+    page.reload()
+    expect(page.locator("#speak-generate")).to_be_visible(timeout=60_000)
+    _tab(page, "Library")
+    expect(page.locator("#library-table")).to_contain_text("needed", timeout=30_000)
+    _choose(page, "library-voice", "owner")
+    page.click("#library-preview")
+    assert "no consent record" in _toast(page)
+
+    _tab(page, "Clone")
+    page.fill("#consent-voice textarea, #consent-voice input", "owner")
+    page.click("#consent-phrase-button")
+    expect(page.locator("#consent-phrase")).to_contain_text("I, owner, allow Vocalis", timeout=30_000)
+    consent.issue_challenge(resolve_voice("owner"), phrase=clips[1][1])  # the clip's own words stand for it
+    page.set_input_files("#consent-recording input[type=file]", str(clips[1][0]))
+    page.click("#consent-check")
+    expect(page.locator("#consent-verdict")).to_contain_text("Consent recorded for owner", timeout=LONG)
+    record_property("screenshot_consent", str(shots(page, "consent")))
+
+    _tab(page, "Library")
+    _choose(page, "library-voice", "owner")
+    page.click("#library-preview")
+    expect(page.locator("#library-preview-audio a[download]").first).to_be_attached(timeout=60_000)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#library-revoke")
+    expect(page.locator("#library-table")).to_contain_text("revoked", timeout=30_000)
+    page.click("#library-preview")
+    assert "revoked" in _toast(page)
+
+
+def _transcribed_clips(speaker: str) -> list[tuple[Path, str]]:
+    manifest = SPEECH_DATA / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    rows = [line.split("\t") for line in manifest.read_text().splitlines()[1:]]
+    return sorted((SPEECH_DATA / r[0], r[6]) for r in rows if r[1] == "librispeech" and r[2] == speaker and r[6])
 
 
 def test_library_previews_renames_exports_and_deletes(page: Page, shots, tmp_path, record_property):

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vocalis.errors import VocalisError
+
+if TYPE_CHECKING:
+    from vocalis.trust.provenance import Credentials
 
 # extension -> (libsndfile format, subtype)
 FORMATS: dict[str, tuple[str, str | None]] = {
@@ -85,10 +89,11 @@ class Audio:
         samples = np.concatenate(chunks) if chunks else np.zeros(0)
         return cls(samples.astype(np.float32), int(rate))
 
-    def save(self, path: str | Path) -> Path:
-        """Write by extension (.wav .flac .mp3 .ogg); the file appears whole or not at all."""
+    def save(self, path: str | Path, credentials: Credentials | None = None) -> Path:
+        """Write by extension (.wav .flac .mp3 .ogg); the file appears whole or not at all, C2PA-signed when
+        `credentials` are given."""
         with AudioWriter(path, self.sample_rate) as writer:
-            writer.write(self)
+            writer.write(self, credentials)
         return writer.path
 
 
@@ -116,27 +121,43 @@ class AudioWriter:
 
         self.path = check_output_path(path)
         fmt = FORMATS[self.path.suffix.lower()]
-        self._tmp = self.path.with_name(f".{self.path.name}.part")
+        self._tmp = self.path.with_name(f".{self.path.stem}.part{self.path.suffix}")  # the suffix says the format
         self.sample_rate = sample_rate
         try:
             self._file = sf.SoundFile(str(self._tmp), "w", samplerate=sample_rate, channels=1,
                                       format=fmt[0], subtype=fmt[1])
         except (sf.LibsndfileError, OSError) as e:
             raise VocalisError(f"cannot write {self.path}: {e}") from None
+        self._pcm = fmt[1] == "PCM_16"
         self.frames = 0
+        self.credentials: Credentials | None = None
 
-    def write(self, audio: Audio) -> None:
+    def write(self, audio: Audio, credentials: Credentials | None = None) -> None:
+        """`credentials`: what made the audio (see trust.provenance); the file is signed with them when it is
+        complete, in the formats C2PA covers."""
         if audio.sample_rate != self.sample_rate:
             audio = audio.resample(self.sample_rate)
-        self._file.write(np.clip(audio.samples, -1.0, 1.0))
+        if self._pcm:  # the same 16-bit samples an audit record hashes, so a lossless file matches its record
+            self._file.write(to_pcm16(audio.samples))
+        else:
+            self._file.write(np.clip(audio.samples, -1.0, 1.0))
         self.frames += len(audio.samples)
+        self.credentials = credentials or self.credentials
 
     def __enter__(self) -> AudioWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._file.close()
-        if exc_type is None:
-            self._tmp.replace(self.path)
-        else:
-            self._tmp.unlink(missing_ok=True)
+        complete = False
+        try:
+            self._file.close()
+            if exc_type is None and self.credentials is not None:
+                from vocalis.trust.provenance import sign_file
+
+                sign_file(self._tmp, self.credentials)
+            complete = exc_type is None
+        finally:
+            if complete:
+                self._tmp.replace(self.path)
+            else:
+                self._tmp.unlink(missing_ok=True)

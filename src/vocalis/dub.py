@@ -35,6 +35,8 @@ from vocalis.errors import DurationError, TextError, VocalisError
 from vocalis.pipeline import MIN_DURATION, SEGMENT_PHONEMES, SPEED_RANGE, Vocalis
 from vocalis.subtitles import Cue
 from vocalis.text import detect_language, segments
+from vocalis.trust.consent import require_consent
+from vocalis.trust.provenance import Credentials
 from vocalis.voice import Voice, default_voice, resolve_voice
 
 if TYPE_CHECKING:
@@ -57,6 +59,9 @@ class DubResult:
     strained: list[tuple[int, float]]  # (cue, speed) for cues fitted at a speed outside 0.5-2.0
     silent: list[int]  # cues left silent: nothing speakable in them
     lengthened: list[int]  # cues too short to speak in their slot, run into the gap after it
+    # What made the first spoken cue (each cue is its own request, watermark and audit record): a file of the
+    # track is signed with them.
+    credentials: Credentials | None = None
 
 
 def spoken_text(text: str) -> str:
@@ -78,10 +83,12 @@ def dub(
     if voice is None:
         all_text = " ".join(c.text for c in cues)
         voice = default_voice(detect_language(all_text[:2000]) if lang == "auto" else lang)
-    voice = resolve_voice(voice)  # an unknown voice fails before anything renders
+    voice = resolve_voice(voice)  # an unknown voice, or a clone without consent, fails before anything renders
+    require_consent(voice)
     _check_room(cues, slots, lang, rate)
     track = np.zeros(slots[-1][1], np.float32)
     placed, strained, silent, lengthened = [], [], [], []
+    credentials = None
     for k, (cue, (start, end)) in enumerate(zip(cues, slots, strict=True)):
         room = slots[k + 1][0] - start if k + 1 < len(slots) else None
         rendered = _render(tts, k, cue, end - start, room, voice, lang, emotion)
@@ -90,7 +97,8 @@ def dub(
             silent.append(k)
             placed.append((start, end))
         else:
-            samples, speed = rendered
+            samples, speed, made = rendered
+            credentials = credentials or made
             if len(samples) > end - start:
                 lengthened.append(k)
             if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
@@ -106,7 +114,7 @@ def dub(
         if placed[k][1] > placed[k + 1][0]:
             raise RuntimeError(f"dub placed cue {k + 1} over cue {k + 2}")
     timed = [Cue(a / rate, b / rate, c.text) for c, (a, b) in zip(cues, placed, strict=True)]
-    return DubResult(Audio(track, rate), timed, strained, silent, lengthened)
+    return DubResult(Audio(track, rate), timed, strained, silent, lengthened, credentials)
 
 
 def _check_room(cues: Sequence[Cue], slots: list[tuple[int, int]], lang: str, rate: int) -> None:
@@ -142,9 +150,9 @@ def _slots(cues: Sequence[Cue], rate: int) -> list[tuple[int, int]]:
 def _render(
     tts: Vocalis, k: int, cue: Cue, slot: int, room: int | None, voice: Voice, lang: str,
     emotion: Emotion | None,
-) -> tuple[np.ndarray, float] | None:
-    """Cue k's samples (exactly `slot`, or longer but within `room` when it is too short) and the
-    speed they were fitted at; None when it has nothing to say."""
+) -> tuple[np.ndarray, float, Credentials | None] | None:
+    """Cue k's samples (exactly `slot`, or longer but within `room` when it is too short), the
+    speed they were fitted at and their credentials; None when it has nothing to say."""
     text = spoken_text(cue.text)
     rate = tts.sample_rate
     try:
@@ -172,7 +180,7 @@ def _render(
         if length > slot:
             log.warning(f"cue {k + 1} {cue.text[:40]!r} is too short to speak in {slot / rate:.2f} s: "
                         f"lengthened to {length / rate:.2f} s, into the gap after it")
-        return samples, chunks[0].speed
+        return samples, chunks[0].speed, chunks[0].credentials
     raise VocalisError(f"cue {k + 1} {cue.text[:40]!r} ({cue.start:.3f}-{cue.end:.3f} s) is too short to "
                        f"speak, even run into the gap before the next cue: lengthen it or shorten its text")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -14,12 +16,13 @@ from vocalis.acoustic import assets
 from vocalis.acoustic.pieces import decode_pieces
 from vocalis.acoustic.timing import fit_durations, lead_cut, shortest_frames, trim_edges
 from vocalis.acoustic.tones import MandarinTones, prosody_edit
-from vocalis.audio import Audio
+from vocalis.audio import Audio, to_pcm16
 from vocalis.emotion import Emotion
 from vocalis.emotion.prosody import ProsodyShift, prosody_shift, shape_level, shift_pitch
 from vocalis.errors import DurationError, LanguageError, TextError, VocalisError, VoiceError
 from vocalis.text import Segment, detect_language, segments
 from vocalis.text.api import MIN_PHONEMES
+from vocalis.trust.provenance import Credentials
 from vocalis.voice import Voice, default_voice, resolve_voice
 
 if TYPE_CHECKING:  # the acoustic stages import torch: load them only when speech is rendered
@@ -38,6 +41,13 @@ SEGMENT_PHONEMES = 150
 SEGMENT_RANGE = (MIN_PHONEMES, 300)  # a segment bound a request may ask for (300: ~20 s, ~400 MB to decode)
 PAUSE_SCALE_RANGE = (0.0, 4.0)
 MIN_DURATION, MAX_DURATION = 0.1, 3600.0  # seconds a duration target may ask for
+# What made the audio, as the audit log and the C2PA manifest name it.
+MODEL = "Kokoro-82M int8 (hexgrad, Apache-2.0) through Vocalis"
+# What a voice without consent may say, inside the clone flow only: one short sentence (see `preview`).
+PREVIEW_SENTENCES = {
+    "en": "We walked along the river and talked about the books we had read last summer.",
+    "zh": "我们沿着河边散步，聊起了去年夏天读过的书。",
+}
 log = logging.getLogger("vocalis")
 T = TypeVar("T")
 _SILENT = " .,;:!?¡¿—…\"«»“”"  # phoneme-string characters that are punctuation or spaces: no sound
@@ -64,6 +74,8 @@ class Chunk:
     prosody: Prosody
     speed: float = 1.0  # the speaking rate it was rendered at (set by timing and emotion), 1 = natural
     final: bool = True  # False for all but the last part of a segment sent in parts (`low_latency`)
+    # Who spoke, what made it and the id its watermark carries: what a C2PA manifest says about the output.
+    credentials: Credentials | None = None
 
 
 class Vocalis:
@@ -91,10 +103,15 @@ class Vocalis:
     def stream(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
         emotion: Emotion | None = None, duration: float | None = None, low_latency: bool = False, *,
-        pause_scale: float = 1.0, max_phonemes: int = SEGMENT_PHONEMES,
+        pause_scale: float = 1.0, max_phonemes: int = SEGMENT_PHONEMES, who: str | None = None,
     ) -> Iterator[Chunk]:
         """Render segment by segment; memory stays flat however long the text. The request is
-        checked here, before anything renders, so a bad one fails at the call.
+        checked here, before anything renders, so a bad one fails at the call (a cloned voice without
+        consent from its owner too: `trust.consent.ConsentError`).
+
+        Every chunk carries two watermarks (Perth's presence mark and the id of the request's audit record);
+        when the stream ends, or is dropped, the request is appended to the audit log with `who` made it
+        (default: the local user) and the SHA-256 of the 16-bit samples sent.
 
         `emotion`: how to say it (None: the voice's own delivery). `duration`: the whole output lasts
         exactly this many seconds (to the sample); it replaces `speed`. Speech and the pauses between
@@ -110,6 +127,24 @@ class Vocalis:
         full stop than after a comma); `max_phonemes` bounds a segment's length (longer sentences split
         at clauses first)."""
         voice = self.check_request(text, voice, lang, speed, duration, pause_scale, max_phonemes)
+        params = {"lang": lang, "speed": speed, "duration": duration, "pause_scale": pause_scale,
+                  "max_phonemes": max_phonemes, "low_latency": low_latency,
+                  "emotion": None if emotion is None else {"vector": [round(float(v), 3) for v in emotion.vector],
+                                                           "weight": emotion.weight}}
+        return self._on_record(self._plan(text, voice, lang, speed, emotion, duration, low_latency, pause_scale,
+                                          max_phonemes), "synthesis", voice, text, params, who)
+
+    def preview(self, voice: Voice, who: str | None = None) -> tuple[Audio, Credentials]:
+        """One short fixed sentence in a voice, with or without consent: what the clone flow plays so the user
+        can hear the clone before its owner consents. Watermarked and on record like any output; with the
+        credentials to sign a file of it."""
+        text = PREVIEW_SENTENCES.get(voice.language, PREVIEW_SENTENCES["en"])
+        chunks = list(self._on_record(self._plan(text, voice, voice.language, 1.0, None, None, False, 1.0,
+                                                 SEGMENT_PHONEMES), "preview", voice, text, {}, who))
+        return Audio.concat([c.audio for c in chunks]), chunks[0].credentials
+
+    def _plan(self, text: str, voice: Voice, lang: str, speed: float, emotion: Emotion | None,
+              duration: float | None, low_latency: bool, pause_scale: float, max_phonemes: int) -> Iterator[Chunk]:
         shift = prosody_shift(emotion)
         # segments() rejects text with nothing speakable at the call, before any rendering.
         segs = segments(text, lang=lang, max_phonemes=max_phonemes)
@@ -122,6 +157,30 @@ class Vocalis:
         fit = _Fit(round(duration * self.sample_rate), [self._natural(j, voice) for j in jobs], self.sample_rate)
         _warn_if_strained(fit.speed, jobs)
         return self._render(iter(jobs), voice, 1.0, shift, fit, low_latency)
+
+    @staticmethod
+    def _on_record(chunks: Iterator[Chunk], event: str, voice: Voice, text: str, params: dict,
+                   who: str | None) -> Iterator[Chunk]:
+        """Marks each chunk and, once the stream is over (finished, failed or dropped), appends it to the audit
+        log. A generator: nothing is recorded for a stream never started."""
+        from vocalis.trust.audit import AuditLog, local_user
+        from vocalis.trust.watermark import mark
+
+        log = AuditLog()
+        mark_id = log.new_mark_id()
+        credentials = Credentials(voice=voice.name, voice_id=voice.id, model=MODEL, watermark_id=mark_id,
+                                  created=datetime.now(UTC).isoformat(timespec="seconds"))
+        digest = hashlib.sha256()
+        complete = False
+        try:
+            for chunk in chunks:
+                samples = mark(chunk.audio.samples, chunk.audio.sample_rate, mark_id)
+                digest.update(to_pcm16(samples).tobytes())
+                yield replace(chunk, audio=Audio(samples, chunk.audio.sample_rate), credentials=credentials)
+            complete = True
+        finally:
+            log.append(event, who or local_user(), voice=voice.name, voice_id=voice.id, text=text,
+                       params={**params, "complete": complete}, output_sha256=digest.hexdigest(), mark_id=mark_id)
 
     def _render(self, jobs: Iterator[_Job], voice: Voice, speed: float, shift: ProsodyShift,
                 fit: _Fit | None = None, low_latency: bool = False) -> Iterator[Chunk]:
@@ -176,11 +235,11 @@ class Vocalis:
     def synthesize(
         self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
         emotion: Emotion | None = None, duration: float | None = None, *, pause_scale: float = 1.0,
-        max_phonemes: int = SEGMENT_PHONEMES,
+        max_phonemes: int = SEGMENT_PHONEMES, who: str | None = None,
     ) -> Audio:
         """All of `stream`, joined: see there."""
         chunks = self.stream(text, voice, lang, speed, emotion, duration, pause_scale=pause_scale,
-                             max_phonemes=max_phonemes)
+                             max_phonemes=max_phonemes, who=who)
         return Audio.concat([c.audio for c in chunks])
 
     def clone(
@@ -212,7 +271,8 @@ class Vocalis:
     def check_request(text: str, voice: str | Path | Voice | None, lang: str, speed: float,
                       duration: float | None = None, pause_scale: float = 1.0,
                       max_phonemes: int = SEGMENT_PHONEMES) -> Voice:
-        """Validate the request up front (before any model loads) and pick the voice."""
+        """Validate the request up front (before any model loads) and pick the voice, which must hold
+        consent if it is a clone."""
         if lang not in LANGS:
             raise LanguageError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
         if not text or not text.strip():
@@ -234,7 +294,11 @@ class Vocalis:
                                f"to {SEGMENT_RANGE[1]}")
         if voice is None:
             return default_voice(detect_language(text[:2000]) if lang == "auto" else lang)
-        return resolve_voice(voice)
+        from vocalis.trust.consent import require_consent
+
+        voice = resolve_voice(voice)
+        require_consent(voice)
+        return voice
 
 
 class _Fit:

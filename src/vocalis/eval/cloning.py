@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # torch and the models load only when an evaluation runs
     from vocalis.pipeline import Vocalis
     from vocalis.voice.clone import Cloner
     from vocalis.voice.reference import Reference
+    from vocalis.voice.voice import Voice
 
 # Two sentences per language (~27 English words): one sentence of 13 words moved WER in steps of 8 %,
 # and its "tours start" was heard as "tour starts" even from the built-in voices. No homophones, no
@@ -87,6 +88,16 @@ def normalised_similarity(sim_x: float, sim_ref: float, sim_stranger: float) -> 
     the real reference clip's (1); NaN when the encoder barely separates the two."""
     spread = sim_ref - sim_stranger
     return (sim_x - sim_stranger) / spread if spread >= MIN_SPREAD else math.nan
+
+
+def grant_for_evaluation(voice: Voice, root: Path) -> None:
+    """An evaluation clones speakers of published corpora: the data's licences (its README, else its manifest)
+    stand as the written authorisation, granted by the evaluation, on record like any other. The voices are
+    never saved to the library."""
+    from vocalis.trust.consent import grant_written
+
+    readme = root / "README.md"
+    grant_written(voice, readme if readme.is_file() else root / "MANIFEST.tsv", "eval:vocalis eval")
 
 
 def read_manifest(data_dir: str | Path) -> tuple[Path, list[dict[str, str]]]:
@@ -222,7 +233,7 @@ def evaluate_cloning(data_dir: str | Path, limit: int | None = None, progress: C
                         "metric": METRIC[pair.lang], "notes": []}
         results.append(result)
         try:
-            _evaluate_pair(pair, tts, cloner, stranger_embeddings, result)
+            _evaluate_pair(pair, tts, cloner, stranger_embeddings, result, root)
         except VocalisError as e:  # an unusable clip fails its pair, not the whole evaluation
             result["error"] = str(e)
             progress(f"  failed: {e}")
@@ -237,7 +248,7 @@ def evaluate_cloning(data_dir: str | Path, limit: int | None = None, progress: C
 
 
 def _evaluate_pair(pair: Pair, tts: Vocalis, cloner: Cloner, strangers: list[dict[str, np.ndarray]],
-                   result: dict) -> None:
+                   result: dict, root: Path) -> None:
     """Clone from the pair's reference and fill `result` with the clone's and the baseline's figures."""
     from vocalis.asr import transcribe
     from vocalis.eval.metrics import cer, wer
@@ -251,6 +262,7 @@ def _evaluate_pair(pair: Pair, tts: Vocalis, cloner: Cloner, strangers: list[dic
     sim_stranger = {enc: float(np.mean([_similarities(s, gt)[enc] for s in strangers])) for enc in ENCODERS}
 
     voice = cloner.clone(ref, name=f"eval-{pair.speaker}", lang=pair.lang)
+    grant_for_evaluation(voice, root)
     meta = voice.meta
     result.update(start_pack=meta["start_pack"], pitch_scale=meta["pitch_scale"], enrol_s=meta["seconds"],
                   kept=meta["kept"], probe_errors=meta["probe_errors"],

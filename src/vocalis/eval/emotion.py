@@ -49,7 +49,7 @@ import numpy as np
 from vocalis.audio import Audio
 from vocalis.errors import VocalisError, VoiceError
 from vocalis.eval.cloning import EMOTIONAL as EMOTIONAL_DATASETS
-from vocalis.eval.cloning import METRIC, STRANGERS, _speech, read_manifest, write_json
+from vocalis.eval.cloning import METRIC, STRANGERS, _speech, grant_for_evaluation, read_manifest, write_json
 
 if TYPE_CHECKING:  # torch, the models and scikit-learn load only when an evaluation runs
     import opensmile
@@ -338,6 +338,7 @@ def _clone_target(tts: Vocalis, root: Path, rows: list[dict[str, str]],
         except VoiceError as e:  # a clip too short or clipped: try the next speaker
             progress(f"  skipped: {e}")
             continue
+        grant_for_evaluation(voice, root)
         info = {"voice": voice.name, "speaker": f"{dataset}/{speaker}", "ref": str(ref), "truth": str(truth),
                 "start_pack": voice.meta["start_pack"], "enrol_s": voice.meta["seconds"]}
         return Target(voice, "en", truth), info

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response, StreamingResponse
 
@@ -22,8 +22,8 @@ from vocalis.audio import Audio
 from vocalis.emotion import Emotion
 from vocalis.emotion.control import emotion_control
 from vocalis.errors import VocalisError
-from vocalis.pipeline import Vocalis
-from vocalis.server.auth import AuthMiddleware, AuthMode
+from vocalis.pipeline import Chunk, Vocalis
+from vocalis.server.auth import AuthMiddleware, AuthMode, requester
 from vocalis.server.docs import install_docs
 from vocalis.server.encode import MEDIA_TYPES, check_format, encode, pcm16, wav_header
 from vocalis.server.engine_lock import EngineLock
@@ -36,6 +36,10 @@ from vocalis.server.ratelimit import DEFAULT_RATE, RateLimitMiddleware
 from vocalis.server.schemas import SpeechRequest, TTSRequest, emotion_of, engine_voice
 from vocalis.server.voices import voice_routes
 from vocalis.server.worker import JobWorker
+from vocalis.trust.provenance import sign_bytes
+
+# Response formats C2PA can sign, as the suffixes it knows them by (aac is raw ADTS here, opus is Ogg: unsigned).
+SIGNED_FORMATS = {"wav": ".wav", "mp3": ".mp3", "flac": ".flac"}
 
 POOL_THREADS = 256
 
@@ -80,63 +84,69 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
         return {"status": "ok"}
 
     @app.post("/v1/audio/speech")
-    def speech(body: SpeechRequest) -> Response:
+    def speech(body: SpeechRequest, request: Request) -> Response:
         fmt = check_format(body.response_format)
         streaming = body.stream_format == "audio" or fmt == "pcm"
         emotion = emotion_control(text=body.instructions) if body.instructions else None
         return _respond(engine, lock, fmt, streaming, body.input, engine_voice(body.voice), "auto", body.speed,
-                        emotion, None)
+                        emotion, None, who=requester(request))
 
     @app.post("/v1/tts")
-    def tts_native(body: TTSRequest) -> Response:
+    def tts_native(body: TTSRequest, request: Request) -> Response:
         fmt = check_format(body.format)
         return _respond(engine, lock, fmt, body.stream, body.text, engine_voice(body.voice), body.lang, body.speed,
                         emotion_of(body.emotion), body.duration, pause_scale=body.pause_scale,
-                        max_phonemes=body.max_phonemes)
+                        max_phonemes=body.max_phonemes, who=requester(request))
 
     return app
 
 
 def _respond(engine: Vocalis, lock: EngineLock, fmt: str, streaming: bool, text: str, voice: str | None,
-             lang: str, speed: float, emotion: Emotion | None, duration: float | None, **pacing: float) -> Response:
-    """The speech in `fmt`: streamed as it renders (pcm or wav only), or whole."""
+             lang: str, speed: float, emotion: Emotion | None, duration: float | None, *, who: str,
+             **pacing: float) -> Response:
+    """The speech in `fmt`: streamed as it renders (pcm or wav only, watermarked but unsigned: a signature
+    covers a whole file), or whole (wav, mp3 and flac C2PA-signed)."""
     if streaming and fmt not in ("pcm", "wav"):
         raise VocalisError(f"streaming sends pcm or wav, not {fmt}: ask for pcm or wav")
-    chunks = _chunks(engine, lock, text, voice, lang, speed, emotion, duration, streaming, **pacing)
+    chunks = _chunks(engine, lock, text, voice, lang, speed, emotion, duration, streaming, who=who, **pacing)
     if streaming:
         return _stream(chunks, fmt, engine)
-    return Response(encode(Audio.concat(list(chunks)), fmt), media_type=MEDIA_TYPES[fmt])
+    chunks = list(chunks)
+    data = encode(Audio.concat([c.audio for c in chunks]), fmt)
+    if fmt in SIGNED_FORMATS:
+        data = sign_bytes(data, SIGNED_FORMATS[fmt], chunks[0].credentials)
+    return Response(data, media_type=MEDIA_TYPES[fmt])
 
 
 def _chunks(engine: Vocalis, lock: EngineLock, text: str, voice: str | None, lang: str, speed: float,
-            emotion: Emotion | None, duration: float | None, low_latency: bool = False,
-            **pacing: float) -> Iterator[Audio]:
+            emotion: Emotion | None, duration: float | None, low_latency: bool = False, *, who: str,
+            **pacing: float) -> Iterator[Chunk]:
     """The request checked now (a bad one fails before any byte is sent), rendered lazily.
     `low_latency` (streaming): the first segment in parts, its leading silence sent at once. `pacing`:
     the engine's `pause_scale` and `max_phonemes`."""
     with lock:
-        stream = engine.stream(text, voice, lang, speed, emotion, duration, low_latency, **pacing)
+        stream = engine.stream(text, voice, lang, speed, emotion, duration, low_latency, who=who, **pacing)
         first = next(stream)  # the first segment is planned here: errors surface as a 4xx, not a cut stream
 
-    def rest() -> Iterator[Audio]:
-        yield first.audio
+    def rest() -> Iterator[Chunk]:
+        yield first
         while True:
             with lock.continuing():
                 chunk = next(stream, None)
             if chunk is None:
                 return
-            yield chunk.audio
+            yield chunk
 
     return rest()
 
 
-def _stream(chunks: Iterator[Audio], fmt: str, engine: Vocalis) -> StreamingResponse:
+def _stream(chunks: Iterator[Chunk], fmt: str, engine: Vocalis) -> StreamingResponse:
     """Raw audio as each segment renders: 16-bit PCM, or WAV (a header, then PCM)."""
 
     def body() -> Iterator[bytes]:
         if fmt == "wav":
             yield wav_header(engine.sample_rate)
-        for audio in chunks:
-            yield pcm16(audio.samples)
+        for chunk in chunks:
+            yield pcm16(chunk.audio.samples)
 
     return StreamingResponse(body(), media_type=MEDIA_TYPES[fmt])

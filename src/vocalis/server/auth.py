@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vocalis.errors import VocalisError
@@ -87,3 +88,9 @@ def _bearer(scope: Scope) -> str | None:
             scheme, _, secret = value.decode("latin-1").partition(" ")
             return secret.strip() if scheme.lower() == "bearer" and secret.strip() else ""
     return None
+
+
+def requester(request: Request) -> str:
+    """Who asks, for the audit log: the API key's name, or the client's address on a server without keys."""
+    key = getattr(request.state, "api_key", None)
+    return f"key:{key.name}" if key else f"address:{request.client.host if request.client else '?'}"

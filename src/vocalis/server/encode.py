@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from vocalis.audio import Audio, to_pcm16
 from vocalis.errors import VocalisError
+
+if TYPE_CHECKING:
+    from vocalis.trust.provenance import Credentials
 
 # pcm is raw 16-bit little-endian mono, as OpenAI sends it.
 MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "opus": "audio/ogg",
@@ -82,7 +85,8 @@ class _SoundFileEncoder:
                                   channels=1, format=container, subtype=subtype)
 
     def write(self, samples: np.ndarray) -> None:
-        self._file.write(np.clip(samples, -1.0, 1.0))
+        # 16-bit formats get the samples an audit record hashes, so a lossless file matches its record exactly
+        self._file.write(to_pcm16(samples) if self._file.subtype == "PCM_16" else np.clip(samples, -1.0, 1.0))
 
     def close(self) -> None:
         self._file.close()
@@ -108,20 +112,29 @@ class FileEncoder:
 
     def __init__(self, path: Path, fmt: str, sample_rate: int):
         self.path = path
-        self._tmp = path.with_name(f".{path.name}.part")
+        self._tmp = path.with_name(f".{path.stem}.part{path.suffix}")  # the suffix says the format
         self._encoder = _encoder(self._tmp, check_format(fmt), sample_rate)
+        self.credentials: Credentials | None = None
 
-    def write(self, audio: Audio) -> None:
+    def write(self, audio: Audio, credentials: Credentials | None = None) -> None:
+        """`credentials`: the file is C2PA-signed with them when complete (in the formats C2PA covers)."""
         self._encoder.write(audio.samples)
+        self.credentials = credentials or self.credentials
 
     def __enter__(self) -> FileEncoder:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        complete = False
         try:
             self._encoder.close()
+            if exc_type is None and self.credentials is not None:
+                from vocalis.trust.provenance import sign_file
+
+                sign_file(self._tmp, self.credentials)
+            complete = exc_type is None
         finally:
-            if exc_type is None:
+            if complete:
                 self._tmp.replace(self.path)
             else:
                 self._tmp.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ from starlette.exceptions import HTTPException
 
 from vocalis.errors import VocalisError, VoiceNotFound
 
-_KINDS = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error"}
+_KINDS = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+          429: "rate_limit_error"}
 
 
 class ApiError(Exception):
@@ -45,7 +46,10 @@ def validation_message(errors: list[dict], skip: int = 1) -> tuple[str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VocalisError)
     def vocalis_error(_request: Request, exc: VocalisError) -> JSONResponse:
-        return error_response(404 if isinstance(exc, VoiceNotFound) else 400, str(exc))
+        from vocalis.trust.consent import ConsentError
+
+        status = 404 if isinstance(exc, VoiceNotFound) else 403 if isinstance(exc, ConsentError) else 400
+        return error_response(status, str(exc))
 
     @app.exception_handler(ApiError)
     def api_error(_request: Request, exc: ApiError) -> JSONResponse:

@@ -1,18 +1,26 @@
-"""`/v1/voices`: list the voices, clone one from uploaded clips, delete a cloned one."""
+"""`/v1/voices`: list the voices, clone one from uploaded clips, delete a cloned one; its preview (the one
+sentence a clone may say before consent) and its consent (the phrase to read, the reading, revocation)."""
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
 
 from vocalis.pipeline import Vocalis
+from vocalis.server.auth import requester
+from vocalis.server.encode import encode
 from vocalis.server.engine_lock import EngineLock
 from vocalis.server.errors import ApiError
 from vocalis.server.limits import BodyLimits, size_text
 from vocalis.server.schemas import OPENAI_VOICES
+
+if TYPE_CHECKING:
+    from vocalis.trust.consent import ConsentRecord
 
 
 def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRouter:
@@ -20,17 +28,20 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
 
     @router.get("")
     def voices() -> dict[str, Any]:
+        from vocalis.trust.consent import consent_for
         from vocalis.voice import builtin_voices
         from vocalis.voice.library import library_voices
 
         built = [{"name": v.name, "language": v.language, "kind": "builtin"} for v in builtin_voices().values()]
-        cloned = [{"name": v.name, "language": v.language, "kind": "cloned"} for v in library_voices()]
+        cloned = [{"name": v.name, "language": v.language, "kind": "cloned", "consent": _consent_state(consent_for(v))}
+                  for v in library_voices()]
         return {"voices": built + cloned, "openai_aliases": OPENAI_VOICES}
 
     @router.post("", status_code=201)
     def add_voice(name: Annotated[str, Form()], references: Annotated[list[UploadFile], File()],
                   lang: Annotated[Literal["en", "zh"], Form()] = "en") -> dict[str, Any]:
-        """Clone a voice from uploaded clips (3-30 s of one person's speech, any common format)."""
+        """Clone a voice from uploaded clips (3-30 s of one person's speech, any common format). It cannot
+        speak until its owner consents: the answer holds the phrase they read (POST .../consent)."""
         Vocalis.check_clone_name(name)  # a bad or taken name fails before the clips are written or queued
         with tempfile.TemporaryDirectory() as folder:  # the clips are gone after the clone, kept or not
             paths = []
@@ -44,8 +55,74 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
                 paths.append(path)
             with lock:
                 voice = engine.clone(paths, name, lang=lang)
+        from vocalis.trust.consent import issue_challenge
+
+        challenge = issue_challenge(voice)
         return {"name": voice.name, "language": voice.language, "kind": "cloned",
-                "quality_hints": voice.meta.get("quality_hints", [])}
+                "quality_hints": voice.meta.get("quality_hints", []), "consent": "missing",
+                "consent_phrase": challenge.phrase, "preview": f"/v1/voices/{voice.name}/preview"}
+
+    @router.get("/{name}/preview")
+    def preview(name: str, request: Request) -> Response:
+        """One short fixed sentence in a cloned voice, consent or not: to hear a clone before its owner consents.
+        Watermarked and C2PA-signed WAV."""
+        from vocalis.trust.provenance import sign_bytes
+        from vocalis.voice.library import load_voice
+
+        voice = load_voice(name)
+        with lock:
+            audio, credentials = engine.preview(voice, who=requester(request))
+        return Response(sign_bytes(encode(audio, "wav"), ".wav", credentials), media_type="audio/wav")
+
+    @router.get("/{name}/consent")
+    def consent_status(name: str) -> dict[str, Any]:
+        """The voice's consent record, and the phrase open for its owner to read, if any."""
+        from vocalis.trust.consent import consent_for, open_challenge
+        from vocalis.voice.library import load_voice
+
+        voice = load_voice(name)
+        record, challenge = consent_for(voice), open_challenge(voice)
+        return {"voice": name, "consent": _consent_state(record), "record": _record_json(record),
+                "phrase": challenge.phrase if challenge else None}
+
+    @router.post("/{name}/consent/phrase", status_code=201)
+    def new_phrase(name: str, lang: Annotated[Literal["en", "zh"] | None, Form()] = None) -> dict[str, str]:
+        """A new phrase for the voice's owner to read (valid for a day; replaces an earlier one)."""
+        from vocalis.trust.consent import issue_challenge
+        from vocalis.voice.library import load_voice
+
+        return {"voice": name, "phrase": issue_challenge(load_voice(name), lang).phrase}
+
+    @router.post("/{name}/consent")
+    def record_consent(name: str, recording: Annotated[UploadFile, File()], request: Request) -> dict[str, Any]:
+        """Spoken consent: a recording of the open phrase, read by the person the voice was cloned from. The
+        words (Whisper) and the speaker are checked; refused with 403 and the reasons when a check fails."""
+        from vocalis.audio import Audio
+        from vocalis.trust.consent import ConsentError, record_spoken
+        from vocalis.voice.library import load_voice
+
+        voice = load_voice(name)
+        data = recording.file.read(limits.upload_file + 1)
+        if len(data) > limits.upload_file:
+            raise ApiError(413, f"the recording is over {size_text(limits.upload_file)}", param="recording")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"consent{Path(recording.filename or '').suffix.lower()}"
+            path.write_bytes(data)
+            clip = Audio.load(path)
+        with lock:
+            record, check = record_spoken(voice, clip, requester(request))
+        if record is None:
+            raise ConsentError("consent refused: " + "; ".join(check.problems))
+        return {"voice": name, "consent": "granted", "record": _record_json(record)}
+
+    @router.delete("/{name}/consent")
+    def revoke_consent(name: str, request: Request) -> dict[str, Any]:
+        """Withdraw consent: the voice stops working everywhere (a new consent can restore it)."""
+        from vocalis.trust.consent import revoke
+        from vocalis.voice.library import load_voice
+
+        record = revoke(load_voice(name), requester(request))
+        return {"voice": name, "consent": "revoked", "record": _record_json(record)}
 
     @router.delete("/{name}")
     def remove_voice(name: str) -> dict[str, str]:
@@ -55,3 +132,11 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         return {"deleted": name}
 
     return router
+
+
+def _consent_state(record: ConsentRecord | None) -> str:
+    return "missing" if record is None else "granted" if record.active else "revoked"
+
+
+def _record_json(record: ConsentRecord | None) -> dict[str, Any] | None:
+    return None if record is None else asdict(record)

@@ -36,6 +36,11 @@ BATCH_RESULT = "results.zip"
 Outcome = tuple[str, list[dict[str, Any]], str | None, str | None]
 
 
+def _who(job: JobRecord) -> str:
+    """The audit log's "who" for a job: the key that submitted it (jobs keep no client address)."""
+    return f"key:{job.owner}" if job.owner else "api:open-server"
+
+
 class _Stopped(Exception):
     """The server is shutting down: leave the job for the next start."""
 
@@ -99,14 +104,14 @@ class JobWorker:
 
     def _text(self, job: JobRecord, folder: Path) -> Outcome:
         request = JobRequest.model_validate(job.spec)
-        stream, total = self._open(request.text, engine_voice(request.voice), request.lang, request.speed,
-                                   emotion_of(request.emotion), request.duration, request.pause_scale,
+        stream, total = self._open(_who(job), request.text, engine_voice(request.voice), request.lang,
+                                   request.speed, emotion_of(request.emotion), request.duration, request.pause_scale,
                                    request.max_phonemes)
         self._progress(job.id, 0, total, 0.0)
         name = f"speech.{SUFFIXES.get(request.format, request.format)}"
         with FileEncoder(folder / name, request.format, self.engine.sample_rate) as out:
             for done, chunk in enumerate(self._segments(stream), 1):
-                out.write(chunk.audio)
+                out.write(chunk.audio, chunk.credentials)
                 total = max(total, done)
                 self._progress(job.id, done, total, done / total)
         return "done", [], name, MEDIA_TYPES[request.format]
@@ -118,7 +123,7 @@ class JobWorker:
         errors = list(job.errors)
         for k in range(job.done, len(jobs)):  # after a restart: from the first unfinished job
             try:
-                self._render_item(job.id, jobs[k], k, len(jobs))
+                self._render_item(job, jobs[k], k, len(jobs))
             except VocalisError as e:
                 errors.append({"job": k + 1, "output": jobs[k].output.name, "message": str(e)})
             self._progress(job.id, k + 1, len(jobs), (k + 1) / len(jobs), errors)
@@ -133,29 +138,29 @@ class JobWorker:
         shutil.rmtree(items)
         return ("failed" if errors else "done"), errors, BATCH_RESULT, "application/zip"
 
-    def _render_item(self, job_id: str, item: Job, index: int, count: int) -> None:
+    def _render_item(self, job: JobRecord, item: Job, index: int, count: int) -> None:
         """One job of a batch into its output (and subtitles), with progress inside it."""
-        stream, total = self._open(item.text, item.voice, item.lang, item.speed, emotion_control(**item.emotion),
-                                   item.duration)
+        stream, total = self._open(_who(job), item.text, item.voice, item.lang, item.speed,
+                                   emotion_control(**item.emotion), item.duration)
         chunks: list[Chunk] = []
         with AudioWriter(item.output, self.engine.sample_rate) as out:
             for done, chunk in enumerate(self._segments(stream), 1):
-                out.write(chunk.audio)
+                out.write(chunk.audio, chunk.credentials)
                 chunks.append(chunk)
-                self._progress(job_id, index, count, (index + min(done / total, 1.0)) / count)
+                self._progress(job.id, index, count, (index + min(done / total, 1.0)) / count)
         if item.subtitles:
             from vocalis.subtitles import cues_of, write_subtitles
 
             write_subtitles(cues_of(chunks), item.subtitles)
 
-    def _open(self, text: str, voice: str | None, lang: str, speed: float, emotion: Emotion | None,
+    def _open(self, who: str, text: str, voice: str | None, lang: str, speed: float, emotion: Emotion | None,
               duration: float | None, pause_scale: float = 1.0,
               max_phonemes: int = SEGMENT_PHONEMES) -> tuple[Iterator[Chunk], int]:
         """The engine's stream (a bad request fails here) and how many segments it will give."""
         with self.lock.background():
             total = sum(1 for _ in segments(text, lang=lang, max_phonemes=max_phonemes))
             stream = self.engine.stream(text, voice, lang, speed, emotion, duration, pause_scale=pause_scale,
-                                        max_phonemes=max_phonemes)
+                                        max_phonemes=max_phonemes, who=who)
             return stream, max(total, 1)
 
     def _segments(self, stream: Iterator[Chunk]) -> Iterator[Chunk]:

@@ -1,4 +1,5 @@
-"""`vocalis` command line: say, dub, run, emotion, voices, clone, phonemes, prepare, eval. Errors are one line on
+"""`vocalis` command line: say, dub, run, serve, keys, webui, emotion, voices, clone, consent, audit, verify,
+phonemes, prepare, eval. Errors are one line on
 stderr, exit code 2."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from vocalis.errors import VocalisError
 from vocalis.studio.eval_commands import add_eval_commands
+from vocalis.studio.trust_commands import add_trust_commands
 
 if TYPE_CHECKING:
     from vocalis.emotion import Emotion
@@ -83,7 +85,7 @@ def cmd_say(args: argparse.Namespace) -> None:
         total=len(text), unit="char", disable=args.quiet or len(text) < 200, file=sys.stderr
     ) as bar:
         for chunk in chunks:
-            out.write(chunk.audio)
+            out.write(chunk.audio, chunk.credentials)
             rendered.append(chunk)
             bar.update(min(len(chunk.segment.text), bar.total - bar.n))
     if args.subtitles:
@@ -111,7 +113,7 @@ def cmd_dub(args: argparse.Namespace) -> None:
     with tqdm(total=len(cues), unit="cue", disable=args.quiet, file=sys.stderr) as bar:
         result = dub(Vocalis(), cues, voice=args.voice, lang=args.lang, emotion=emotion,
                      progress=lambda done, total: bar.update(done - bar.n))
-    result.audio.save(args.output)
+    result.audio.save(args.output, result.credentials)
     if args.subtitles:  # where the cues were placed: a lengthened cue runs past its original end
         from vocalis.subtitles import write_subtitles
 
@@ -242,7 +244,10 @@ def cmd_clone(args: argparse.Namespace) -> None:
     voice = Vocalis().clone(args.references, args.name, lang=args.lang, overwrite=args.force, progress=progress)
     for hint in voice.meta.get("quality_hints", []):
         print(f"hint: {hint}", file=sys.stderr)
-    print(f"saved voice {voice.name!r}: use it with  vocalis say -v {voice.name} \"TEXT\"", file=sys.stderr)
+    print(f"saved voice {voice.name!r}. Before it can speak, the person it copies consents:\n"
+          f"  vocalis consent record {voice.name}       (they read a phrase aloud)\n"
+          f"  vocalis consent grant {voice.name} --document FILE   (an operator accepts a signed authorisation)\n"
+          f"then:  vocalis say -v {voice.name} \"TEXT\"", file=sys.stderr)
 
 
 def cmd_phonemes(args: argparse.Namespace) -> None:
@@ -407,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep = sub.add_parser("prepare", help="build the model caches now instead of on first use (a few minutes, once)")
     prep.set_defaults(run=cmd_prepare)
 
+    add_trust_commands(sub)
     add_eval_commands(sub)
     return p
 
@@ -423,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.addHandler(handler)
     try:
         args = build_parser().parse_args(argv)
-        args.run(args)
+        code = args.run(args)  # most commands return None: success
     except VocalisError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -432,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         logger.removeHandler(handler)
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

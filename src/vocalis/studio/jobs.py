@@ -209,7 +209,7 @@ def run_job(tts: Vocalis, job: Job, progress: Callable[[str], None] | None = Non
     for path in (job.output, job.subtitles):
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
-    audio.save(job.output)
+    audio.save(job.output, chunks[0].credentials)
     if job.subtitles:
         from vocalis.subtitles import cues_of, write_subtitles
 

@@ -103,6 +103,7 @@ class Cloner:
               progress: Callable[[str], None] | None = None) -> Voice:
         """A Voice named `name` from reference speech (paths, Audio, or a prepared Reference)."""
         from vocalis.eval.speakers import ge2e_embedding
+        from vocalis.trust.speaker_check import reference_embedding
 
         if lang not in PROBES:
             raise VoiceError(f"unknown language {lang!r} for a cloned voice: use en or zh")
@@ -136,7 +137,8 @@ class Cloner:
             "quality_hints": ref.quality_hints(), **{k: _round(v) for k, v in vars(report).items()},
         }
         return Voice(name=name, style=style[None].astype(np.float32), language=lang,
-                     description=f"cloned from {', '.join(ref.sources)}", pitch_scale=pitch, meta=meta)
+                     description=f"cloned from {', '.join(ref.sources)}", pitch_scale=pitch, meta=meta,
+                     speaker=reference_embedding(ref.audio))
 
     def _probes_for(self, lang: str) -> tuple[_Probe, ...]:
         if lang not in self._probes:

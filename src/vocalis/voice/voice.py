@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ class Voice:
     # brings it to its reference speaker's level with this.
     pitch_scale: float = 1.0
     meta: dict = field(default_factory=dict)
+    # What the speaker encoder heard in the reference clips of a clone (see trust.speaker_check): spoken
+    # consent is checked against it. None for built-in voices and voices cloned before it was kept.
+    speaker: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.style.ndim != 2 or self.style.shape[1] != STYLE_DIM or len(self.style) == 0:
@@ -39,6 +43,14 @@ class Voice:
         return self.style[min(max(n_phonemes, 1), len(self.style)) - 1]
 
     @property
+    def id(self) -> str:
+        """Identifies what the voice sounds like (its style and pitch), not its name: a renamed or exported
+        copy keeps its id, and with it its consent record."""
+        h = hashlib.sha256(np.ascontiguousarray(self.style, dtype="<f4").tobytes())
+        h.update(f"{self.pitch_scale:.6f}".encode())
+        return h.hexdigest()[:32]
+
+    @property
     def timbre(self) -> np.ndarray:
         return self.style[:, TIMBRE]
 
@@ -49,8 +61,11 @@ class Voice:
     def save(self, path: str | Path) -> Path:
         """Save as .npz: the style array plus a JSON metadata record."""
         path = Path(path).with_suffix(".npz")
-        info = {k: v for k, v in asdict(self).items() if k != "style"}
-        np.savez_compressed(path, style=self.style.astype(np.float32), info=json.dumps(info))
+        info = {k: v for k, v in asdict(self).items() if k not in ("style", "speaker")}
+        arrays = {"style": self.style.astype(np.float32)}
+        if self.speaker is not None:
+            arrays["speaker"] = self.speaker.astype(np.float32)
+        np.savez_compressed(path, info=json.dumps(info), **arrays)
         return path
 
     @classmethod
@@ -58,6 +73,7 @@ class Voice:
         try:
             with np.load(path, allow_pickle=False) as npz:
                 info = json.loads(str(npz["info"]))
-                return cls(style=npz["style"].astype(np.float32), **info)
+                speaker = npz["speaker"].astype(np.float32) if "speaker" in npz else None
+                return cls(style=npz["style"].astype(np.float32), speaker=speaker, **info)
         except (OSError, KeyError, ValueError, TypeError) as e:
             raise VoiceError(f"{path} is not a Vocalis voice file: {e}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
@@ -12,15 +13,10 @@ from vocalis.audio import Audio, to_pcm16
 from vocalis.errors import VocalisError
 from vocalis.voice import builtin_voices
 from vocalis.voice.reference import Reference, prepare_reference
-from vocalis.webui.engine import Engine
+from vocalis.webui.engine import Engine, requester
 from vocalis.webui.feedback import PROGRESS, shows_errors
 from vocalis.webui.i18n import T, Translator, t
 
-# Read by every new voice so its similarity to the reference is measured on speech it never fitted.
-TEST_SENTENCES = {
-    "en": "We walked along the river and talked about the books we had read last summer.",
-    "zh": "我们沿着河边散步，聊起了去年夏天读过的书。",
-}
 # Progress messages a clone reports (reference, start voice, 8 fitting steps, result), for the bar.
 CLONE_MESSAGES = 11
 
@@ -44,9 +40,66 @@ def build_clone_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> Depend
             result = gr.Markdown(elem_id="clone-result")
             sample = tr.make(gr.Audio, label=T("clone.sample"), type="numpy", interactive=False,
                              buttons=["download"], elem_id="clone-sample")
+    consent = _build_consent(tr, engine, ui_lang)
     reference.change(shows_errors(reference_check), [reference, ui_lang], check)
-    return button.click(_cloner(engine), [reference, name, lang, overwrite, ui_lang], [check, result, sample],
-                        concurrency_id="engine")
+    cloned = button.click(_cloner(engine), [reference, name, lang, overwrite, ui_lang], [check, result, sample],
+                          concurrency_id="engine")
+    # The new voice's owner consents next: its name goes to the consent panel, with a phrase to read.
+    cloned.success(lambda n, ui: [n.strip(), *consent_phrase(n, ui)], [name, ui_lang], [consent.voice, consent.phrase])
+    return cloned
+
+
+@dataclass
+class _ConsentPanel:
+    voice: gr.Textbox
+    phrase: gr.Markdown
+
+
+def _build_consent(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> _ConsentPanel:
+    with tr.make(gr.Accordion, label=T("consent.title"), open=True, elem_id="consent-panel"):
+        tr.make(gr.Markdown, value=T("consent.help"))
+        with gr.Row():
+            voice = tr.make(gr.Textbox, label=T("consent.voice"), max_length=64, elem_id="consent-voice", scale=2)
+            ask = tr.make(gr.Button, value=T("consent.phrase_button"), elem_id="consent-phrase-button", scale=1)
+        phrase = gr.Markdown(elem_id="consent-phrase")
+        recording = tr.make(gr.Audio, label=T("consent.recording"), type="filepath",
+                            sources=["microphone", "upload"], buttons=[], elem_id="consent-recording")
+        check = tr.make(gr.Button, value=T("consent.check"), variant="primary", elem_id="consent-check")
+        verdict = gr.Markdown(elem_id="consent-verdict")
+    ask.click(shows_errors(lambda n, ui: consent_phrase(n, ui)[0]), [voice, ui_lang], phrase)
+    check.click(_consent_checker(engine), [voice, recording, ui_lang], verdict, concurrency_id="engine")
+    return _ConsentPanel(voice, phrase)
+
+
+def consent_phrase(name: str | None, ui_lang: str) -> list[str]:
+    """A new phrase for the voice's owner to read, shown in the panel."""
+    from vocalis.trust.consent import issue_challenge
+    from vocalis.voice.library import load_voice
+
+    if not (name or "").strip():
+        raise gr.Error(t("consent.need_voice", ui_lang))
+    return [t("consent.phrase", ui_lang, phrase=issue_challenge(load_voice(name.strip())).phrase)]
+
+
+def _consent_checker(engine: Engine):
+    @shows_errors
+    def check(name: str | None, path: str | None, ui_lang: str, request: gr.Request) -> str:
+        from vocalis.trust.consent import record_spoken
+        from vocalis.voice.library import load_voice
+
+        if not (name or "").strip():
+            raise gr.Error(t("consent.need_voice", ui_lang))
+        if not path:
+            raise gr.Error(t("consent.need_recording", ui_lang))
+        voice = load_voice(name.strip())
+        with engine.turn():  # Whisper and the encoders: one heavy task at a time
+            record, result = record_spoken(voice, Audio.load(path), requester(request))
+        if record is None:
+            return "\n".join([t("consent.refused", ui_lang), *(f"- {p}" for p in result.problems)])
+        return t("consent.granted", ui_lang, name=voice.name, words=result.words_matched,
+                 similarity=result.similarity, threshold=result.threshold)
+
+    return check
 
 
 def reference_check(path: str | None, ui_lang: str) -> str:
@@ -73,7 +126,7 @@ def _quality(speech_s: float, snr_db: float | None, clipped: float | None, hints
 
 def _cloner(engine: Engine):
     @shows_errors
-    def clone(path: str | None, name: str, lang: str, overwrite: bool, ui_lang: str,
+    def clone(path: str | None, name: str, lang: str, overwrite: bool, ui_lang: str, request: gr.Request,
               progress: gr.Progress = PROGRESS) -> list[Any]:
         if not path:
             raise gr.Error(t("clone.need_audio", ui_lang))
@@ -89,16 +142,18 @@ def _cloner(engine: Engine):
 
         with engine.turn() as tts:
             voice = tts.clone([path], name, lang, overwrite=overwrite, progress=report)
-            heard = tts.synthesize(TEST_SENTENCES[lang], voice=voice, lang=lang)
+            # The preview sentence (all a clone may say before consent) was never fitted on: it measures the clone.
+            heard, _ = tts.preview(voice, who=requester(request))
             start = builtin_voices()[voice.meta["start_pack"]]
-            start_heard = tts.synthesize(TEST_SENTENCES[lang], voice=start, lang=lang)
+            start_heard, _ = tts.preview(replace(start, language=voice.language), who=requester(request))
         similarity, start_similarity = _similarities(reference, heard, start_heard)
         meta = voice.meta
         check = _quality(meta["speech_s"], meta.get("snr_db"), reference.clipped_fraction,
                          meta.get("quality_hints", []), ui_lang)
         result = "\n\n".join([
             f"### {t('clone.result', ui_lang)}", t("clone.saved", ui_lang, name=voice.name, seconds=meta["seconds"]),
-            t("clone.similarity", ui_lang, clone=similarity, start=start.name, start_sim=start_similarity)])
+            t("clone.similarity", ui_lang, clone=similarity, start=start.name, start_sim=start_similarity),
+            t("clone.needs_consent", ui_lang, name=voice.name)])
         # 16-bit samples: Gradio would convert float audio itself, with a warning.
         return [check, result, (heard.sample_rate, to_pcm16(heard.samples))]
 

@@ -8,7 +8,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import gradio as gr
+
 from vocalis.pipeline import Vocalis
+
+
+def requester(request: gr.Request | None) -> str:
+    """Who asks, for the audit log: the web UI and the browser's address."""
+    host = getattr(getattr(request, "client", None), "host", None)
+    return f"webui:{host or '?'}"
 
 
 class Engine:

@@ -121,7 +121,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "clone.button": ("Clone voice", "克隆声音"),
     "clone.check": ("Reference check", "参考音频检查"),
     "clone.result": ("Result", "结果"),
-    "clone.sample": ("Test sentence in the new voice", "新声音朗读测试句"),
+    "clone.sample": ("Preview in the new voice (watermarked)", "新声音试听（含水印）"),
     "clone.speech_s": ("Speech", "有效语音"),
     "clone.snr": ("Signal to noise", "信噪比"),
     "clone.clipping": ("Clipped samples", "削波采样"),
@@ -135,6 +135,37 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "Measured by a speaker encoder the clone was not fitted on (d-vector cosine, 1 = identical).",
                          "测试句与参考语音的相似度：**{clone:.2f}**（起点内置声音 {start}：{start_sim:.2f}）。"
                          "由克隆时未使用的说话人编码器测得（d-vector 余弦，1 为完全相同）。"),
+    "clone.needs_consent": ("**{name} cannot speak yet**: the person it copies must consent. Below: they read the "
+                            "phrase aloud, or an operator grants written consent (`vocalis consent grant`).",
+                            "**{name} 还不能使用**：需要被克隆者本人同意。请在下方让其朗读同意语句，"
+                            "或由管理员授予书面同意（`vocalis consent grant`）。"),
+    # Consent (Clone tab)
+    "consent.title": ("Consent", "授权同意"),
+    "consent.help": ("A cloned voice speaks only with consent from the person it copies. They read the phrase "
+                     "aloud; Whisper checks the words and a speaker encoder checks it is the person the voice was "
+                     "cloned from. A recording made by Vocalis is refused.",
+                     "克隆声音只有在被克隆者本人同意后才能使用。请本人朗读下面的语句；Whisper 核对内容，"
+                     "说话人编码器核对是否为被克隆者本人。由 Vocalis 合成的录音会被拒绝。"),
+    "consent.voice": ("Cloned voice", "克隆声音"),
+    "consent.phrase_button": ("Show a phrase to read", "显示朗读语句"),
+    "consent.phrase": ("Read aloud:\n\n> {phrase}", "请朗读：\n\n> {phrase}"),
+    "consent.recording": ("Recording of the phrase", "语句录音"),
+    "consent.check": ("Check and record consent", "核验并记录同意"),
+    "consent.granted": ("✓ Consent recorded for **{name}**: heard {words:.0%} of the phrase, speaker similarity "
+                        "{similarity:.2f} (at least {threshold:.2f}). The voice can now be used.",
+                        "✓ 已记录 **{name}** 的同意：语句吻合 {words:.0%}，说话人相似度 {similarity:.2f}"
+                        "（至少 {threshold:.2f}）。现在可以使用该声音。"),
+    "consent.refused": ("✗ Consent refused:", "✗ 同意未通过："),
+    "consent.need_recording": ("Record or upload the phrase first.", "请先录制或上传语句录音。"),
+    "consent.need_voice": ("Name the cloned voice first.", "请先填写克隆声音的名称。"),
+    "col.consent": ("Consent", "授权"),
+    "consent.state.granted": ("granted", "已同意"),
+    "consent.state.missing": ("needed", "待同意"),
+    "consent.state.revoked": ("revoked", "已撤销"),
+    "library.revoke": ("Revoke consent", "撤销同意"),
+    "library.revoke_confirm": ("Revoke consent for this voice? It stops working everywhere.",
+                               "撤销该声音的同意？它将在所有地方停止工作。"),
+    "library.revoked": ("Consent for {name} revoked.", "已撤销 {name} 的同意。"),
     # Library
     "library.voices": ("Voices", "声音"),
     "library.voice": ("Voice", "声音"),

@@ -11,7 +11,7 @@ import gradio as gr
 
 from vocalis.voice import builtin_voices, resolve_voice
 from vocalis.voice.library import delete_voice, import_voice, rename_voice, voice_path
-from vocalis.webui.engine import Engine
+from vocalis.webui.engine import Engine, requester
 from vocalis.webui.feedback import shows_errors
 from vocalis.webui.i18n import STRINGS, T, Translator, t
 from vocalis.webui.presets import delete_preset, load_preset, presets, save_preset
@@ -60,6 +60,7 @@ def build_library_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio, speak: 
         rename = tr.make(gr.Button, value=T("library.rename"), elem_id="library-rename", scale=1)
         delete = tr.make(gr.Button, value=T("library.delete"), variant="stop", elem_id="library-delete", scale=1)
         export = tr.make(gr.Button, value=T("library.export"), elem_id="library-export", scale=1)
+        revoke = tr.make(gr.Button, value=T("library.revoke"), variant="stop", elem_id="library-revoke", scale=1)
     exported = tr.make(gr.File, label=T("library.export_file"), interactive=False, visible=False,
                        elem_id="library-export-file")
     with tr.make(gr.Accordion, label=T("library.import"), open=False), gr.Row():
@@ -72,12 +73,24 @@ def build_library_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio, speak: 
     voice_state = [ui_lang, voice, speak.voice]
 
     @shows_errors
-    def preview_voice(name: str | None, text: str, lang: str) -> tuple[int, Any]:
+    def preview_voice(name: str | None, text: str, lang: str, request: gr.Request) -> tuple[int, Any]:
         _need_voice(name, lang)
         chosen = resolve_voice(name)
-        with engine.turn() as tts:
-            audio = tts.synthesize((text or "").strip() or PREVIEW_TEXT[chosen.language], voice=chosen)
+        with engine.turn() as tts:  # a clone without consent is refused here, saying how to add it
+            audio = tts.synthesize((text or "").strip() or PREVIEW_TEXT[chosen.language], voice=chosen,
+                                   who=requester(request))
         return audio.sample_rate, audio.samples
+
+    @shows_errors
+    def revoke_selected(lang: str, name: str | None, speak_voice: str | None, request: gr.Request) -> list[Any]:
+        from vocalis.trust.consent import revoke as revoke_consent
+
+        if name is None:  # the confirmation was declined
+            return library.refresh_voices(lang, None, speak_voice)
+        _need_cloned(name, lang)
+        revoke_consent(resolve_voice(name), requester(request))
+        gr.Info(t("library.revoked", lang, name=name))
+        return library.refresh_voices(lang, name, speak_voice)
 
     @shows_errors
     def rename_selected(lang: str, name: str | None, speak_voice: str | None, new: str) -> list[Any]:
@@ -114,6 +127,10 @@ def build_library_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio, speak: 
     delete.click(delete_selected, voice_state, library.voice_outputs,
                  js=f"(lang, name, speak) => [lang, name && confirm({confirm}[lang]) ? name : null, speak]")
     export.click(export_selected, [voice, ui_lang], exported)
+    revoke_confirm = json.dumps(dict(zip(("en", "zh"), STRINGS["library.revoke_confirm"], strict=True)),
+                                ensure_ascii=False)
+    revoke.click(revoke_selected, voice_state, library.voice_outputs,
+                 js=f"(lang, name, speak) => [lang, name && confirm({revoke_confirm}[lang]) ? name : null, speak]")
     import_button.click(import_file, [upload, import_name, ui_lang, speak.voice], library.voice_outputs)
     return library
 

@@ -18,7 +18,7 @@ from vocalis.pipeline import PAUSE_SCALE_RANGE, SEGMENT_PHONEMES, SEGMENT_RANGE,
 from vocalis.subtitles import FORMATS as SUBTITLE_FORMATS
 from vocalis.subtitles import cues_of
 from vocalis.text import segments
-from vocalis.webui.engine import Engine
+from vocalis.webui.engine import Engine, requester
 from vocalis.webui.feedback import PROGRESS, shows_errors
 from vocalis.webui.history import commit_entry, new_entry
 from vocalis.webui.i18n import T, Translator, t
@@ -205,7 +205,8 @@ def _speaker(tab: SpeakTab, engine: Engine):
     history's audio file (memory stays flat however long the text), then the subtitles."""
 
     @shows_errors
-    def speak(values: dict[gr.components.Component, Any], progress: gr.Progress = PROGRESS) -> list[Any]:
+    def speak(values: dict[gr.components.Component, Any], request: gr.Request,
+              progress: gr.Progress = PROGRESS) -> list[Any]:
         ui_lang, text = values[tab.ui_lang], values[tab.text]
         settings = tab.settings_from(values)
         _check_complete(settings, ui_lang)
@@ -215,13 +216,14 @@ def _speaker(tab: SpeakTab, engine: Engine):
             started = time.perf_counter()
             chunks = tts.stream(text, settings.voice_arg, settings.lang, settings.speed_arg, emotion,
                                 settings.duration_arg, pause_scale=settings.pause_scale,
-                                max_phonemes=settings.max_phonemes)  # checks the request before a file is made
+                                max_phonemes=settings.max_phonemes,  # checks the request before a file is made
+                                who=requester(request))
             total = sum(1 for _ in segments(text, lang=settings.lang, max_phonemes=settings.max_phonemes))
             entry_id, path = new_entry(values[tab.audio_format])
             progress((0, total), desc=t("speak.progress", ui_lang), unit="segments")
             with AudioWriter(path, tts.sample_rate) as out:
                 for k, chunk in enumerate(chunks, 1):
-                    out.write(chunk.audio)
+                    out.write(chunk.audio, chunk.credentials)
                     cues += cues_of([chunk])
                     progress((k, total), desc=t("speak.progress", ui_lang), unit="segments")
             took = time.perf_counter() - started

@@ -1,0 +1,238 @@
+"""Watermark benchmark: do the two marks (Perth's presence mark and the 32-bit ID mark) survive what files go
+through, stay silent on real speech, and leave the speech as it was?
+
+    .venv/bin/python bench/watermark.py [--quick]
+
+1. Survival: English and Mandarin renders in several built-in voices, marked chunk by chunk as the engine
+   marks a stream, then attacked (MP3 64 kbit/s, Opus 32 kbit/s, 16 kHz resampling, either half, +-6 dB with
+   clipping, white noise at 20 dB SNR); Perth detected rate and mean score, exact ID decodes.
+2. False positives: unmarked real speech from ../shared/data/speech (several datasets, en and zh, 1-30 s).
+3. Transparency: Whisper WER/CER and speaker similarity (GE2E, d-vector) of each render, unmarked vs
+   marked; the marks' SNR; marking and detection speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from vocalis import Vocalis
+from vocalis.asr import transcribe
+from vocalis.audio import Audio
+from vocalis.eval.metrics import cer, wer
+from vocalis.eval.speakers import cosine, dvector_embedding, ge2e_embedding
+from vocalis.pipeline import SEGMENT_PHONEMES
+from vocalis.trust.idmark import detect_id, embed_id
+from vocalis.trust.perth import PERTH_THRESHOLD, perth_mark, perth_score, warm
+from vocalis.trust.watermark import mark
+
+SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
+RENDERS = [  # (voice, language, text): 4-12 s each
+    ("jm_kumo", "en", "The quick brown fox jumps over the lazy dog. It was a bright cold day in April, and the "
+                      "clocks were striking thirteen."),
+    ("jf_tebukuro", "en", "Please call Stella. Ask her to bring these things with her from the store."),
+    ("jf_nezumi", "en", "I never thought I would see the ocean again. But here it is, grey and endless, under a "
+                        "low sky."),
+    ("jf_alpha", "en", "Our meeting has moved to Thursday afternoon. Bring the quarterly figures, and don't forget "
+                       "the projector."),
+    ("jm_kumo", "en", "Science is a way of thinking much more than it is a body of knowledge."),
+    ("jf_alpha", "en", "Turn left at the second light, then keep going until you see the old stone bridge. The "
+                       "house is just past it, on the right."),
+    ("jf_tebukuro", "en", "Good morning! Today will be sunny with a high of twenty four degrees."),
+    ("jf_nezumi", "en", "She sells sea shells by the sea shore. The shells she sells are surely sea shells."),
+    ("jf_gongitsune", "zh", "今天天气很好，我们一起去公园散步吧。"),
+    ("jf_gongitsune", "zh", "欢迎使用语音工作室。这是一段用来测试水印的中文句子，请仔细听。"),
+    ("jf_gongitsune", "zh", "北京是中国的首都，有着三千多年的建城史。每年都有很多游客来这里参观。"),
+    ("jf_gongitsune", "zh", "我昨天晚上看了一部电影，故事非常感人。"),
+    ("jf_gongitsune", "zh", "春天来了，花园里的花都开了，小鸟在树上唱歌。孩子们在草地上快乐地玩耍。"),
+    ("jf_gongitsune", "zh", "请在会议开始之前把文件准备好，谢谢大家的配合。"),
+    ("jf_alpha", "en", "Every output carries a watermark, so that anyone can later check where a recording came "
+                       "from."),
+    ("jf_gongitsune", "zh", "这个周末我们打算去海边玩，如果天气不好，就在家里看书。"),
+]
+QUICK_RENDERS = (0, 1, 5, 8, 9, 12)
+
+
+def encode(audio: Audio, codec: str, container: str, kbps: int, rate: int) -> Audio:
+    """A round trip through a lossy codec, with PyAV's FFmpeg (16-bit input, as a file would hold)."""
+    import av
+
+    x = np.clip(audio.resample(rate).samples, -1, 1)
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.bit_rate = kbps * 1000
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray((x * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
+        frame.sample_rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    buf.seek(0)
+    with av.open(buf) as inp:
+        stream = inp.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=stream.rate)
+        parts = [f.to_ndarray().ravel() for frame in inp.decode(stream) for f in resampler.resample(frame)]
+        return Audio(np.concatenate(parts).astype(np.float32), stream.rate)
+
+
+def with_noise(audio: Audio, snr_db: float, seed: int) -> Audio:
+    rms = float(np.sqrt(np.mean(audio.samples.astype(np.float64) ** 2)))
+    noise = np.random.default_rng(seed).standard_normal(len(audio.samples)) * rms * 10 ** (-snr_db / 20)
+    return Audio((audio.samples + noise).astype(np.float32), audio.sample_rate)
+
+
+def gain(audio: Audio, db: float) -> Audio:
+    return Audio(np.clip(audio.samples * 10 ** (db / 20), -1, 1).astype(np.float32), audio.sample_rate)
+
+
+def half(audio: Audio, second: bool) -> Audio:
+    mid = len(audio.samples) // 2
+    return Audio(audio.samples[mid:] if second else audio.samples[:mid], audio.sample_rate)
+
+
+ATTACKS: dict[str, Callable[[Audio, int], Audio]] = {
+    "none": lambda a, _: a,
+    "MP3 64 kbit/s": lambda a, _: encode(a, "libmp3lame", "mp3", 64, a.sample_rate),
+    "Opus 32 kbit/s": lambda a, _: encode(a, "libopus", "ogg", 32, 48_000),
+    "resample 16 kHz": lambda a, _: a.resample(16_000),
+    "50 % crop, first half": lambda a, _: half(a, False),
+    "50 % crop, second half": lambda a, _: half(a, True),
+    "+6 dB (clipped)": lambda a, _: gain(a, 6),
+    "-6 dB": lambda a, _: gain(a, -6),
+    "white noise, 20 dB SNR": lambda a, seed: with_noise(a, 20, seed),
+}
+
+
+def snr(clean: np.ndarray, marked: np.ndarray) -> float:
+    clean, marked = clean.astype(np.float64), marked.astype(np.float64)
+    return float(10 * np.log10(np.sum(clean**2) / np.sum((marked - clean) ** 2)))
+
+
+def render(tts: Vocalis, picks: list[int]) -> list[tuple[str, str, str, list[np.ndarray]]]:
+    """Unmarked chunks, as the stream would yield them before marking (the engine's own plan/render path:
+    `stream` marks every chunk, and transparency needs the same audio without the marks)."""
+    out = []
+    for i in picks:
+        voice_name, lang, text = RENDERS[i]
+        voice = tts.check_request(text, voice_name, lang, 1.0)
+        chunks = tts._plan(text, voice, lang, 1.0, None, None, False, 1.0, SEGMENT_PHONEMES)
+        out.append((voice_name, lang, text, [c.audio.samples for c in chunks]))
+    return out
+
+
+def real_clips(limit_per_set: int) -> list[Path]:
+    """Unmarked real speech: up to `limit_per_set` clips of every en/zh dataset, shortest and longest first."""
+    with open(SPEECH / "MANIFEST.tsv", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["language"] in ("en", "zh")]
+    picked: list[Path] = []
+    for dataset in sorted({r["dataset"] for r in rows}):
+        clips = sorted((r for r in rows if r["dataset"] == dataset), key=lambda r: float(r["duration_s"] or 0))
+        # alternate short and long ones so both ends of the range are in
+        order = [c for pair in zip(clips, reversed(clips), strict=True) for c in pair][: len(clips)]
+        picked += [SPEECH / r["path"] for r in order[:limit_per_set]]
+    return picked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="6 renders and ~40 real clips (about 3 minutes)")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    warm()
+    tts = Vocalis()
+    rate = tts.sample_rate
+    renders = render(tts, list(QUICK_RENDERS) if args.quick else list(range(len(RENDERS))))
+    rng = np.random.default_rng(7)
+    ids = [int(rng.integers(0, 1 << 32)) for _ in renders]
+    clean = [np.concatenate(chunks) for *_, chunks in renders]
+    t_perth = t_id = 0.0
+    marked, perth_only, id_only = [], [], []
+    for (*_, chunks), mark_id in zip(renders, ids, strict=True):
+        t = time.perf_counter()
+        perth_only.append(np.concatenate([perth_mark(c, rate) for c in chunks]))
+        t_perth += time.perf_counter() - t
+        t = time.perf_counter()
+        id_only.append(np.concatenate([embed_id(c, rate, mark_id) for c in chunks]))
+        t_id += time.perf_counter() - t
+        marked.append(np.concatenate([mark(c, rate, mark_id) for c in chunks]))
+    seconds = sum(len(c) for c in clean) / rate
+    durations = [len(c) / rate for c in clean]
+    print(f"# Watermark benchmark ({len(renders)} renders, {min(durations):.1f}-{max(durations):.1f} s, "
+          f"{sum(r[1] == 'en' for r in renders)} en / {sum(r[1] == 'zh' for r in renders)} zh, "
+          f"{len({r[0] for r in renders})} voices; marked chunk by chunk)\n")
+
+    print("## Survival\n")
+    print(f"| attack | Perth detected (score >= {PERTH_THRESHOLD}) | Perth mean score | ID exact decodes |")
+    print("| --- | --- | --- | --- |")
+    t_detect, detect_seconds = 0.0, 0.0
+    for name, attack in ATTACKS.items():
+        scores, exact = [], []
+        for k, (y, mark_id) in enumerate(zip(marked, ids, strict=True)):
+            a = attack(Audio(y, rate), k)
+            scores.append(perth_score(a))
+            t = time.perf_counter()
+            found = detect_id(a)
+            t_detect += time.perf_counter() - t
+            detect_seconds += a.duration
+            exact.append(found is not None and found.id == mark_id)
+        n = len(scores)
+        print(f"| {name} | {sum(s >= PERTH_THRESHOLD for s in scores)}/{n} | {np.mean(scores):.3f} | "
+              f"{sum(exact)}/{n} |")
+
+    print("\n## False positives on unmarked real speech\n")
+    paths = real_clips(6 if args.quick else 14)
+    fp_scores, fp_ids, fp_durations, sets = [], 0, [], set()
+    for path in paths:
+        a = Audio.load(path)
+        fp_scores.append(perth_score(a))
+        fp_ids += detect_id(a) is not None
+        fp_durations.append(a.duration)
+        sets.add(path.relative_to(SPEECH).parts[0])
+    over = sum(s >= PERTH_THRESHOLD for s in fp_scores)
+    print(f"{len(paths)} clips from {len(sets)} datasets ({', '.join(sorted(sets))}), "
+          f"{min(fp_durations):.1f}-{max(fp_durations):.1f} s\n")
+    print("| mark | false positives | scores |")
+    print("| --- | --- | --- |")
+    print(f"| Perth (score >= {PERTH_THRESHOLD}) | {over}/{len(paths)} | mean {np.mean(fp_scores):.3f}, "
+          f"95th percentile {np.percentile(fp_scores, 95):.3f}, max {max(fp_scores):.3f} |")
+    print(f"| ID (any id decoded) | {fp_ids}/{len(paths)} | |")
+
+    print("\n## Transparency (each render unmarked vs marked)\n")
+    rows = []
+    for (_, lang, text, _), x, y in zip(renders, clean, marked, strict=True):
+        score = cer if lang == "zh" else wer
+        errs = [score(text, transcribe(Audio(s, rate), lang)) for s in (x, y)]
+        ge2e = cosine(ge2e_embedding(Audio(x, rate)), ge2e_embedding(Audio(y, rate)))
+        dvec = cosine(dvector_embedding(Audio(x, rate)), dvector_embedding(Audio(y, rate)))
+        rows.append((lang, *errs, ge2e, dvec))
+    print("| measure | unmarked | marked | largest difference |")
+    print("| --- | --- | --- | --- |")
+    for lang, label in (("en", "Whisper WER (en)"), ("zh", "Whisper CER (zh)")):
+        sel = [r for r in rows if r[0] == lang]
+        if sel:
+            print(f"| {label} | {np.mean([r[1] for r in sel]):.3f} | {np.mean([r[2] for r in sel]):.3f} | "
+                  f"{max(abs(r[2] - r[1]) for r in sel):.3f} |")
+    for j, label in ((3, "GE2E cosine, unmarked vs marked"), (4, "d-vector cosine, unmarked vs marked")):
+        vals = [r[j] for r in rows]
+        print(f"| {label} | 1 | {np.mean(vals):.4f} | {1 - min(vals):.4f} |")
+    print("\n| mark | SNR mean (dB) | SNR lowest (dB) |")
+    print("| --- | --- | --- |")
+    for label, ys in (("Perth alone", perth_only), ("ID alone", id_only), ("both", marked)):
+        vals = [snr(x, y) for x, y in zip(clean, ys, strict=True)]
+        print(f"| {label} | {np.mean(vals):.1f} | {min(vals):.1f} |")
+
+    print("\n## Speed (this machine, one process)\n")
+    print(f"- Perth marking: {t_perth / seconds:.3f} x real time; ID marking: {t_id / seconds:.4f} x real time")
+    print(f"- ID detection: {t_detect / detect_seconds * 10:.2f} s per 10 s of audio")
+    print(f"\n(total {time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Responsible cloning: watermarks that every output carries."""
