@@ -156,3 +156,17 @@ def test_cli_record_from_a_file_shows_the_phrase_first(reader_speaker, tmp_path,
     assert "I, reader, allow Vocalis" in capsys.readouterr().out
     assert main(["consent", "record", "reader", "--audio", str(clip)]) == 1  # the clip does not say it
     assert "refused: the words heard" in capsys.readouterr().err
+
+
+def test_job_files_and_dubbing_refuse_it_before_rendering(tmp_path, capsys):
+    _voice(None, "ana")
+    job = tmp_path / "job.yaml"
+    job.write_text("jobs:\n  - {text: First., output: a.wav, speaker_reference: jm_kumo}\n"
+                   "  - {text: Second., output: b.wav, speaker_reference: ana}\n", encoding="utf-8")
+    assert main(["run", str(job), "-q"]) == 2
+    assert "has no consent record" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.wav"))  # the whole file is refused before the first job renders
+    subs = tmp_path / "subs.srt"
+    subs.write_text("1\n00:00:00,000 --> 00:00:02,000\nHello there.\n", encoding="utf-8")
+    assert main(["dub", str(subs), "-v", "ana", "-o", str(tmp_path / "track.wav"), "-q"]) == 2
+    assert "has no consent record" in capsys.readouterr().err and not (tmp_path / "track.wav").exists()

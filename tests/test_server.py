@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
 from vocalis.eval.metrics import wer
+from vocalis.pipeline import PREVIEW_SENTENCES
 from vocalis.server import create_app
 
 TEXT = "Good morning, the train leaves at six."
@@ -102,9 +103,14 @@ def test_upload_a_reference_clone_speak_and_delete(client, tmp_path):
         r = client.post("/v1/voices", data={"name": "api-ana", "lang": "en"},
                         files=[("references", (clip.name, f, "audio/flac"))])
     assert r.status_code == 201, r.text
+    assert r.json()["consent"] == "missing" and "I, api-ana, allow Vocalis" in r.json()["consent_phrase"]
     assert "api-ana" in {v["name"] for v in client.get("/v1/voices").json()["voices"]}
     r = client.post("/v1/audio/speech", json={"input": TEXT, "voice": "api-ana", "response_format": "wav"})
-    assert r.status_code == 200 and wer(TEXT, transcribe(_audio(r.content, tmp_path), lang="en")) <= 0.2
+    assert r.status_code == 403  # until the reader consents (tests/test_server_consent.py)
+    preview = client.get("/v1/voices/api-ana/preview")
+    assert preview.status_code == 200
+    heard = transcribe(_audio(preview.content, tmp_path), lang="en")
+    assert wer(PREVIEW_SENTENCES["en"], heard) <= 0.2, heard
     again = client.post("/v1/voices", data={"name": "api-ana"}, files=[("references", ("x.wav", b"RIFF", "audio/wav"))])
     assert again.status_code == 400 and "already exists" in again.json()["error"]["message"]
     assert client.delete("/v1/voices/api-ana").status_code == 200

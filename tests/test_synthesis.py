@@ -51,9 +51,12 @@ def test_voices_differ_and_voice_files_round_trip(tts, tmp_path):
     from vocalis.voice import resolve_voice
 
     path = resolve_voice("jm_kumo").save(tmp_path / "mine")
+    loaded = Voice.load(path)
+    assert loaded.id == resolve_voice("jm_kumo").id and loaded.language == "en"
     again = tts.synthesize("Good morning.", voice=path)
-    np.testing.assert_allclose(again.samples, kumo.samples, atol=1e-5)
-    assert Voice.load(path).language == "en"
+    # The same speech; only the watermark's id (new for every output) differs.
+    assert len(again.samples) == len(kumo.samples)
+    assert np.corrcoef(again.samples, kumo.samples)[0, 1] > 0.9
 
 
 @pytest.mark.parametrize("ext", [".wav", ".flac", ".mp3", ".ogg"])

@@ -145,6 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             AuthMode.REQUIRED: "API keys needed"}[auth]
     print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
     app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or ())
+    _warm_watermarks()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
@@ -172,6 +173,7 @@ def cmd_webui(args: argparse.Namespace) -> None:
     from vocalis.webui import launch
 
     print(f"starting the web UI on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
+    _warm_watermarks()
     launch(host=args.host, port=args.port)
 
 
@@ -258,11 +260,19 @@ def cmd_phonemes(args: argparse.Namespace) -> None:
         print(f"[{seg.lang}] {seg.text}\n      {seg.phonemes}{pause}")
 
 
+def _warm_watermarks() -> None:
+    """Perth loads in ~4 s (and compiles librosa's kernels the first time ever): now, not in the first request."""
+    from vocalis.trust.perth import warm
+
+    warm()
+
+
 def cmd_prepare(args: argparse.Namespace) -> None:
     from vocalis.pipeline import Vocalis
 
     print("preparing the models (joins the model parts and builds the decoder cache on first use)...",
           file=sys.stderr)
+    _warm_watermarks()
     tts = Vocalis()
     for text in ("Ready.", "好了。"):
         tts.synthesize(text)

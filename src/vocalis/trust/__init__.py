@@ -1,1 +1,1 @@
-"""Responsible cloning: watermarks that every output carries."""
+"""Responsible cloning: consent, the audit log, content credentials and the watermarks on every output."""

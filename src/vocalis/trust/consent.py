@@ -100,8 +100,8 @@ def require_consent(voice: Voice) -> None:
         raise ConsentError(
             f"voice {voice.name!r} has no consent record from the person it copies, so it cannot be used yet. "
             f"Add one: the person reads a phrase aloud (`vocalis consent record {voice.name}`, the web UI's "
-            f"Consent panel on the Clone tab, or POST /v1/voices/{voice.name}/consent), or an operator accepts a signed "
-            f"authorisation (`vocalis consent grant {voice.name} --document FILE`)")
+            f"Consent panel on the Clone tab, or POST /v1/voices/{voice.name}/consent), or an operator accepts a "
+            f"signed authorisation (`vocalis consent grant {voice.name} --document FILE`)")
     if not record.active:
         raise ConsentError(f"consent for voice {voice.name!r} was revoked on {record.revoked_at[:10]} by "
                            f"{record.revoked_by}: it can no longer be used")

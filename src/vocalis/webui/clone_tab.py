@@ -63,7 +63,7 @@ def _build_consent(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> _Consen
             ask = tr.make(gr.Button, value=T("consent.phrase_button"), elem_id="consent-phrase-button", scale=1)
         phrase = gr.Markdown(elem_id="consent-phrase")
         recording = tr.make(gr.Audio, label=T("consent.recording"), type="filepath",
-                            sources=["microphone", "upload"], buttons=[], elem_id="consent-recording")
+                            sources=["upload", "microphone"], buttons=[], elem_id="consent-recording")
         check = tr.make(gr.Button, value=T("consent.check"), variant="primary", elem_id="consent-check")
         verdict = gr.Markdown(elem_id="consent-verdict")
     ask.click(shows_errors(lambda n, ui: consent_phrase(n, ui)[0]), [voice, ui_lang], phrase)

@@ -86,10 +86,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "speak.advanced": ("Advanced", "高级"),
     "speak.format": ("Audio format", "音频格式"),
     "speak.subtitles": ("Subtitle format", "字幕格式"),
-    "speak.advanced.help": ("The same input always gives the same audio: there is no randomness to seed. Add "
-                            "[pause 0.8s] in the text for a pause of your own.",
-                            "相同输入总是得到相同音频：没有需要设定种子的随机性。可在文本中加入 [pause 0.8s] "
-                            "自定停顿。"),
+    "speak.advanced.help": ("The same input always gives the same speech: there is no randomness to seed (only "
+                            "the inaudible watermark's id is new for every render). Add [pause 0.8s] in the text for "
+                            "a pause of your own.",
+                            "相同输入总是得到相同语音：没有需要设定种子的随机性（只有听不见的水印编号每次不同）。"
+                            "可在文本中加入 [pause 0.8s] 自定停顿。"),
     "speak.pause_scale": ("Pauses between segments", "分段间停顿"),
     "speak.pause_scale.info": ("× the pauses that follow punctuation (0: none, 1: natural)",
                                "标点后停顿的倍数（0：无停顿，1：自然）"),
