@@ -7,8 +7,11 @@ through, stay silent on real speech, and leave the speech as it was?
    marks a stream, then attacked (MP3 64 kbit/s, Opus 32 kbit/s, 16 kHz resampling, either half, +-6 dB with
    clipping, white noise at 20 dB SNR); Perth detected rate and mean score, exact ID decodes.
 2. False positives: unmarked real speech from ../shared/data/speech (several datasets, en and zh, 1-30 s).
-3. Transparency: Whisper WER/CER and speaker similarity (GE2E, d-vector) of each render, unmarked vs
-   marked; the marks' SNR; marking and detection speed.
+3. Transparency, as a loss: on the survival renders plus a few more (30 in all, 5 voices; --quick 9), the
+   paired difference marked - unmarked in Whisper WER (en) / CER (zh), and in speaker similarity (GE2E,
+   d-vector) of each render to the *other* sentences of its own voice (unmarked), each with a 95 % bootstrap
+   interval over the renders. Its scale: the sentence-to-sentence spread, and the drop in similarity from
+   the same voice to a different one. Then the marks' SNR; marking and detection speed.
 """
 
 from __future__ import annotations
@@ -57,6 +60,25 @@ RENDERS = [  # (voice, language, text): 4-12 s each
     ("jf_gongitsune", "zh", "这个周末我们打算去海边玩，如果天气不好，就在家里看书。"),
 ]
 QUICK_RENDERS = (0, 1, 5, 8, 9, 12)
+# Transparency only: more sentences per voice, so each render has several others of its own voice to be
+# compared with, and jf_gongitsune in English too, so the different-voice contrast has all five voices.
+TRANSPARENCY_EXTRA = [  # (voice, language, text): 3-6 s each
+    ("jm_kumo", "en", "The library closes early on Sundays, so return your books before noon."),
+    ("jm_kumo", "en", "He opened the window and let the cool evening air into the room."),
+    ("jm_kumo", "en", "A good map will tell you where you are, but not where you should go."),
+    ("jf_tebukuro", "en", "The children planted tomatoes in the garden and watered them every morning."),
+    ("jf_tebukuro", "en", "Could you send me the address of the restaurant before dinner?"),
+    ("jf_nezumi", "en", "The train was late again, so we shared a pot of tea on the platform."),
+    ("jf_nezumi", "en", "Snow fell all night, and by morning the whole village was quiet and white."),
+    ("jf_alpha", "en", "The museum will open a new exhibition about ancient ships next month."),
+    ("jf_gongitsune", "en", "My sister works as a nurse at the hospital across the river."),
+    ("jf_gongitsune", "en", "Please remember to turn off the lights when you leave the office."),
+    ("jf_gongitsune", "en", "We walked along the beach and collected smooth stones for an hour."),
+    ("jf_gongitsune", "zh", "我的朋友下个月要去上海工作，我们打算为他举办一个告别晚会。"),
+    ("jf_gongitsune", "zh", "图书馆周末开放到晚上八点，欢迎大家来借书。"),
+    ("jf_gongitsune", "zh", "妈妈做的饭菜特别好吃，我每次回家都吃得很饱。"),
+]
+QUICK_TRANSPARENCY_EXTRA = (4, 6, 14)  # indices into RENDERS: two en sentences for each quick en voice
 
 
 def encode(audio: Audio, codec: str, container: str, kbps: int, rate: int) -> Audio:
@@ -114,12 +136,11 @@ def snr(clean: np.ndarray, marked: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(clean**2) / np.sum((marked - clean) ** 2)))
 
 
-def render(tts: Vocalis, picks: list[int]) -> list[tuple[str, str, str, list[np.ndarray]]]:
+def render(tts: Vocalis, items: list[tuple[str, str, str]]) -> list[tuple[str, str, str, list[np.ndarray]]]:
     """Unmarked chunks, as the stream would yield them before marking (the engine's own plan/render path:
     `stream` marks every chunk, and transparency needs the same audio without the marks)."""
     out = []
-    for i in picks:
-        voice_name, lang, text = RENDERS[i]
+    for voice_name, lang, text in items:
         voice = tts.check_request(text, voice_name, lang, 1.0)
         chunks = tts._plan(text, voice, lang, 1.0, None, None, False, 1.0, SEGMENT_PHONEMES)
         out.append((voice_name, lang, text, [c.audio.samples for c in chunks]))
@@ -139,6 +160,134 @@ def real_clips(limit_per_set: int) -> list[Path]:
     return picked
 
 
+def interval(d: np.ndarray, seed: int = 0, n_boot: int = 10_000) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of the mean of `d` (resampling the renders)."""
+    d = np.asarray(d, np.float64)
+    means = d[np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def verdict(label: str, d: np.ndarray, worse: int, noise: float, noise_label: str, scale: str = "") -> str:
+    """One line: does the 95 % interval of the paired difference hold 0, and how large is the largest loss it
+    allows next to the sentence-to-sentence noise (`worse` = +1 when a larger value is a loss, -1 otherwise)."""
+    lo, hi = interval(d)
+    bound = max(0.0, hi if worse > 0 else -lo)  # the largest loss the interval allows
+    if lo <= 0 <= hi:
+        call = "interval includes 0: no measurable loss"
+    elif (np.mean(d) * worse) < 0:
+        call = "interval excludes 0 on the side of no loss: no loss"
+    elif bound < noise:
+        call = "interval excludes 0, but the loss is smaller than the sentence-to-sentence noise"
+    else:
+        call = "MEASURABLE LOSS, as large as the sentence-to-sentence noise or larger"
+    return (f"- {label}: {np.mean(d):+.4f} [{lo:+.4f}, {hi:+.4f}]; largest loss allowed {bound:.4f} = "
+            f"{bound / noise if noise else float('inf'):.2f} x {noise_label} ({noise:.4f}){scale} -> {call}")
+
+
+def transparency(tts: Vocalis, renders: list, clean: list[np.ndarray], marked: list[np.ndarray],
+                 rng: np.random.Generator, quick: bool) -> None:
+    """Marking as a loss: paired marked - unmarked differences in ASR error and in speaker similarity to the
+    other sentences of the same voice, with 95 % intervals, next to the scale of a real change."""
+    rate = tts.sample_rate
+    extra_items = [RENDERS[i] for i in QUICK_TRANSPARENCY_EXTRA] if quick else TRANSPARENCY_EXTRA
+    extra = render(tts, extra_items)
+    items = [(v, lang, text) for v, lang, text, _ in renders + extra]
+    xs = clean + [np.concatenate(chunks) for *_, chunks in extra]
+    ys = marked + [np.concatenate([mark(c, rate, int(rng.integers(0, 1 << 32))) for c in chunks])
+                   for *_, chunks in extra]
+    n = len(items)
+    # run to run: the engine renders the same request to the same samples (so its noise is sentence to sentence)
+    k = int(np.argmin([len(x) for x in xs]))
+    again = np.concatenate(render(tts, [items[k]])[0][3])
+    same = len(again) == len(xs[k]) and float(np.max(np.abs(again - xs[k]))) == 0.0
+    durations = [len(x) / rate for x in xs]
+    voices = sorted({(v, lang) for v, lang, _ in items})
+    print(f"\n## Transparency ({n} renders: {sum(i[1] == 'en' for i in items)} en / "
+          f"{sum(i[1] == 'zh' for i in items)} zh, {len({i[0] for i in items})} voices, "
+          f"{min(durations):.1f}-{max(durations):.1f} s; marked vs unmarked, paired)\n")
+    run = "deterministic (a second render of one request is bit-identical)" if same else "NOT deterministic"
+    print(f"Run to run, the engine is {run}, "
+          "so the noise to weigh a difference against is sentence to sentence. Intervals: 95 % bootstrap over "
+          "the renders (10,000 resamples).\n")
+
+    # ASR error, paired per render
+    errs = []
+    for (_, lang, text), x, y in zip(items, xs, ys, strict=True):
+        score = cer if lang == "zh" else wer
+        errs.append([score(text, transcribe(Audio(s, rate), lang)) for s in (x, y)])
+    errs_a = np.array(errs)
+    print("| measure | renders | unmarked | marked | difference, marked - unmarked (95 % CI) | renders whose "
+          "score changed | sentence-to-sentence SD (unmarked) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    lines = []
+    for lang, label in (("en", "Whisper WER (en)"), ("zh", "Whisper CER (zh)")):
+        sel = np.array([i[1] == lang for i in items])
+        if not sel.any():
+            continue
+        e = errs_a[sel]
+        d = e[:, 1] - e[:, 0]
+        lo, hi = interval(d)
+        sd = float(np.std(e[:, 0], ddof=1)) if len(e) > 1 else 0.0
+        print(f"| {label} | {len(e)} | {e[:, 0].mean():.3f} | {e[:, 1].mean():.3f} | {d.mean():+.4f} "
+              f"[{lo:+.4f}, {hi:+.4f}] | {int(np.sum(d != 0))}/{len(e)} | {sd:.3f} |")
+        lines.append(verdict(label, d, +1, sd, "sentence-to-sentence SD"))
+
+    # speaker similarity: each render (unmarked, or marked) against the other unmarked renders of its voice
+    print("\n| encoder | voice | renders | same voice, unmarked vs unmarked | same voice, marked vs unmarked | "
+          "difference (95 % CI) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    summary = []
+    for name, embed in (("GE2E", ge2e_embedding), ("d-vector", dvector_embedding)):
+        ex = [embed(Audio(x, rate)) for x in xs]
+        ey = [embed(Audio(y, rate)) for y in ys]
+        sim = np.array([[cosine(a, b) for b in ex] for a in ex])
+        sim_marked = np.array([[cosine(a, b) for b in ex] for a in ey])
+        self_sim = [cosine(a, b) for a, b in zip(ex, ey, strict=True)]
+        base, moved, other, pair_sims = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), []
+        for i, (v, lang, _) in enumerate(items):
+            mates = [j for j, it in enumerate(items) if j != i and it[:2] == (v, lang)]
+            strangers = [j for j, it in enumerate(items) if it[1] == lang and it[0] != v]
+            if mates:
+                base[i], moved[i] = sim[i, mates].mean(), sim_marked[i, mates].mean()
+                pair_sims += [sim[i, j] for j in mates if j > i]
+            if mates and strangers:
+                other[i] = sim[i, strangers].mean()
+        for v, lang in voices:
+            sel = [i for i, it in enumerate(items) if it[:2] == (v, lang) and not np.isnan(base[i])]
+            if len(sel) < 2:
+                continue
+            d = moved[sel] - base[sel]
+            lo, hi = interval(d)
+            print(f"| {name} | {v} ({lang}) | {len(sel)} | {base[sel].mean():.4f} | {moved[sel].mean():.4f} | "
+                  f"{d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] |")
+        ok = ~np.isnan(base)
+        d = moved[ok] - base[ok]
+        lo, hi = interval(d)
+        print(f"| {name} | all | {int(ok.sum())} | {base[ok].mean():.4f} | {moved[ok].mean():.4f} | "
+              f"**{d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]** |")
+        has_other = ~np.isnan(other)
+        gap = base[has_other] - other[has_other]
+        pair_sd = float(np.std(pair_sims, ddof=1))
+        summary.append((name, base[has_other].mean(), other[has_other].mean(), gap, pair_sd, float(np.mean(self_sim)),
+                        float(np.min(self_sim))))
+        scale = (f"; a change of speaker costs {gap.mean():.4f}, so the largest loss allowed is "
+                 f"{max(0.0, -lo) / gap.mean():.1%} of one")
+        lines.append(verdict(f"{name} similarity to own voice", d, -1, pair_sd, "sentence-to-sentence SD", scale))
+
+    print("\nThe scale of a real speaker change (unmarked renders against the other built-in voices in the same "
+          "language; English only, as one built-in voice reads Mandarin):\n")
+    print("| encoder | same voice | different voice | gap, same - different (min over renders) | "
+          "sentence-to-sentence SD of same-voice pairs | for reference: render vs its own marked version |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, same_mean, other_mean, gap, pair_sd, self_mean, self_min in summary:
+        print(f"| {name} | {same_mean:.4f} | {other_mean:.4f} | {gap.mean():.4f} ({gap.min():.4f}) | {pair_sd:.4f} | "
+              f"{self_mean:.4f} (lowest {self_min:.4f}) |")
+    print("\nVerdicts (mean difference marked - unmarked [95 % CI]):\n")
+    for line in lines:
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="6 renders and ~40 real clips (about 3 minutes)")
@@ -148,7 +297,7 @@ def main() -> None:
     warm()
     tts = Vocalis()
     rate = tts.sample_rate
-    renders = render(tts, list(QUICK_RENDERS) if args.quick else list(range(len(RENDERS))))
+    renders = render(tts, [RENDERS[i] for i in (QUICK_RENDERS if args.quick else range(len(RENDERS)))])
     rng = np.random.default_rng(7)
     ids = [int(rng.integers(0, 1 << 32)) for _ in renders]
     clean = [np.concatenate(chunks) for *_, chunks in renders]
@@ -204,24 +353,7 @@ def main() -> None:
           f"95th percentile {np.percentile(fp_scores, 95):.3f}, max {max(fp_scores):.3f} |")
     print(f"| ID (any id decoded) | {fp_ids}/{len(paths)} | |")
 
-    print("\n## Transparency (each render unmarked vs marked)\n")
-    rows = []
-    for (_, lang, text, _), x, y in zip(renders, clean, marked, strict=True):
-        score = cer if lang == "zh" else wer
-        errs = [score(text, transcribe(Audio(s, rate), lang)) for s in (x, y)]
-        ge2e = cosine(ge2e_embedding(Audio(x, rate)), ge2e_embedding(Audio(y, rate)))
-        dvec = cosine(dvector_embedding(Audio(x, rate)), dvector_embedding(Audio(y, rate)))
-        rows.append((lang, *errs, ge2e, dvec))
-    print("| measure | unmarked | marked | largest difference |")
-    print("| --- | --- | --- | --- |")
-    for lang, label in (("en", "Whisper WER (en)"), ("zh", "Whisper CER (zh)")):
-        sel = [r for r in rows if r[0] == lang]
-        if sel:
-            print(f"| {label} | {np.mean([r[1] for r in sel]):.3f} | {np.mean([r[2] for r in sel]):.3f} | "
-                  f"{max(abs(r[2] - r[1]) for r in sel):.3f} |")
-    for j, label in ((3, "GE2E cosine, unmarked vs marked"), (4, "d-vector cosine, unmarked vs marked")):
-        vals = [r[j] for r in rows]
-        print(f"| {label} | 1 | {np.mean(vals):.4f} | {1 - min(vals):.4f} |")
+    transparency(tts, renders, clean, marked, rng, args.quick)
     print("\n| mark | SNR mean (dB) | SNR lowest (dB) |")
     print("| --- | --- | --- |")
     for label, ys in (("Perth alone", perth_only), ("ID alone", id_only), ("both", marked)):

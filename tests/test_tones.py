@@ -14,6 +14,8 @@ def test_contour_classifier_knows_the_four_shapes():
 
 
 def test_tone_minimal_sets_carry_their_tones(tts):
-    results = evaluate(tts, sets=MINIMAL_SETS[:4])
-    assert len(results) == 16
+    # All 12 sets: on 16 syllables one borderline contour (which the watermark, new for every render, can tip
+    # either way) moves the figure by 6 points; on 48 it stayed at 0.96-1.0 over 8 watermark ids.
+    results = evaluate(tts, sets=MINIMAL_SETS)
+    assert len(results) == 48
     assert accuracy(results) >= 0.9, [(r.text, r.expected, r.heard) for r in results]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
@@ -148,16 +149,23 @@ class AudioWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        complete = False
-        try:
-            self._file.close()
-            if exc_type is None and self.credentials is not None:
-                from vocalis.trust.provenance import sign_file
+        publish_file(self._tmp, self.path, self._file.close, exc_type is None, self.credentials)
 
-                sign_file(self._tmp, self.credentials)
-            complete = exc_type is None
-        finally:
-            if complete:
-                self._tmp.replace(self.path)
-            else:
-                self._tmp.unlink(missing_ok=True)
+
+def publish_file(tmp: Path, path: Path, close: Callable[[], None], keep: bool,
+                 credentials: Credentials | None) -> None:
+    """Close a file written under the temporary name `tmp`; if `keep`, sign it (when `credentials` are given)
+    and move it to `path`. Otherwise, or when a step fails, remove it: a file appears whole or not at all."""
+    complete = False
+    try:
+        close()
+        if keep and credentials is not None:
+            from vocalis.trust.provenance import sign_file
+
+            sign_file(tmp, credentials)
+        complete = keep
+    finally:
+        if complete:
+            tmp.replace(path)
+        else:
+            tmp.unlink(missing_ok=True)

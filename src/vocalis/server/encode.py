@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from vocalis.audio import Audio, to_pcm16
+from vocalis.audio import Audio, publish_file, to_pcm16
 from vocalis.errors import VocalisError
 
 if TYPE_CHECKING:
@@ -125,19 +125,7 @@ class FileEncoder:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
-        complete = False
-        try:
-            self._encoder.close()
-            if exc_type is None and self.credentials is not None:
-                from vocalis.trust.provenance import sign_file
-
-                sign_file(self._tmp, self.credentials)
-            complete = exc_type is None
-        finally:
-            if complete:
-                self._tmp.replace(self.path)
-            else:
-                self._tmp.unlink(missing_ok=True)
+        publish_file(self._tmp, self.path, self._encoder.close, exc_type is None, self.credentials)
 
 
 def wav_header(sample_rate: int) -> bytes:
