@@ -23,3 +23,8 @@ class DurationError(VocalisError):
 
 class LanguageError(VocalisError):
     """Unknown language code."""
+
+
+class ConsentError(VocalisError):
+    """A cloned voice that may not speak: no consent from the person it copies, consent revoked, or a consent
+    check that failed (the HTTP API answers 403)."""

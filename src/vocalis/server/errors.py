@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vocalis.errors import VocalisError, VoiceNotFound
+from vocalis.errors import ConsentError, VocalisError, VoiceNotFound
 
 _KINDS = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "request_too_large",
           429: "rate_limit_error"}
@@ -46,8 +46,6 @@ def validation_message(errors: list[dict], skip: int = 1) -> tuple[str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VocalisError)
     def vocalis_error(_request: Request, exc: VocalisError) -> JSONResponse:
-        from vocalis.trust.consent import ConsentError
-
         status = 404 if isinstance(exc, VoiceNotFound) else 403 if isinstance(exc, ConsentError) else 400
         return error_response(status, str(exc))
 

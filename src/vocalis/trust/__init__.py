@@ -1,1 +1,2 @@
-"""Responsible cloning: consent, the audit log, content credentials and the watermarks on every output."""
+"""Responsible cloning: consent before a clone speaks, two watermarks and a C2PA manifest on every output,
+and a hash-chained audit log of every request (see README, "Responsible cloning")."""

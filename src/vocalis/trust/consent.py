@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from vocalis.audio import Audio
-from vocalis.errors import VocalisError
+from vocalis.errors import ConsentError, VocalisError
 from vocalis.home import data_home
 from vocalis.trust.audit import AuditLog
 from vocalis.trust.db import challenge_table, consent_table, trust_db
@@ -31,10 +31,6 @@ from vocalis.trust.phrase import MIN_WORDS_MATCHED, consent_phrase, words_matche
 from vocalis.voice.voice import Voice
 
 CHALLENGE_VALID = timedelta(days=1)  # the phrase names its day: a recording of it is good for that long
-
-
-class ConsentError(VocalisError):
-    """The voice may not be used: no consent, consent revoked, or a consent check that failed."""
 
 
 @dataclass(frozen=True)
