@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -76,9 +77,14 @@ class SpokenCheck:
 
 def is_builtin(voice: Voice) -> bool:
     """By content, not by name or metadata: an imported file could claim either."""
+    return voice.id in _builtin_ids()
+
+
+@cache
+def _builtin_ids() -> frozenset[str]:  # hashing the packs takes ~20 ms: once, not on every request
     from vocalis.voice.builtin import builtin_voices
 
-    return voice.id in {v.id for v in builtin_voices().values()}
+    return frozenset(v.id for v in builtin_voices().values())
 
 
 def consent_for(voice: Voice) -> ConsentRecord | None:
