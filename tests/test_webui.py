@@ -354,6 +354,8 @@ def test_consent_gates_a_voice_in_the_interface(page: Page, shots, tmp_path, rec
     expect(page.locator("#library-table")).to_contain_text("revoked", timeout=30_000)
     page.click("#library-preview")
     assert "revoked" in _toast(page)
+    page.reload()  # the next tests start from a fresh page, not from this preview's player
+    expect(page.locator("#speak-generate")).to_be_visible(timeout=60_000)
 
 
 def _transcribed_clips(speaker: str) -> list[tuple[Path, str]]:
