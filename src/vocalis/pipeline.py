@@ -145,6 +145,7 @@ class Vocalis:
 
     def _plan(self, text: str, voice: Voice, lang: str, speed: float, emotion: Emotion | None,
               duration: float | None, low_latency: bool, pause_scale: float, max_phonemes: int) -> Iterator[Chunk]:
+        """The unmarked chunks of a checked request (its segments planned, a duration fitted)."""
         shift = prosody_shift(emotion)
         # segments() rejects text with nothing speakable at the call, before any rendering.
         segs = segments(text, lang=lang, max_phonemes=max_phonemes)

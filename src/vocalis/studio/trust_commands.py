@@ -8,8 +8,14 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vocalis.errors import VocalisError
+
+if TYPE_CHECKING:  # the commands import what they use when they run: `vocalis --help` stays quick
+    from vocalis.audio import Audio
+    from vocalis.trust.consent import ConsentRecord
+    from vocalis.voice import Voice
 
 RECORD_SECONDS = 12.0  # the phrase takes 5-8 s read aloud; room to start late and finish slowly
 
@@ -59,7 +65,7 @@ def add_trust_commands(sub: argparse._SubParsersAction) -> None:
     verify.set_defaults(run=cmd_verify)
 
 
-def _voice(name: str):  # noqa: ANN202 (a Voice; imported lazily)
+def _voice(name: str) -> Voice:
     from vocalis.voice import resolve_voice
 
     return resolve_voice(name)
@@ -88,7 +94,7 @@ def cmd_consent(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record(voice, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _record(voice: Voice, args: argparse.Namespace) -> int:
     from vocalis.audio import Audio
     from vocalis.trust import consent
     from vocalis.trust.audit import local_user
@@ -117,7 +123,7 @@ def _record(voice, args: argparse.Namespace) -> int:  # noqa: ANN001
     return 0
 
 
-def _microphone(seconds: float, name: str):  # noqa: ANN202 (an Audio)
+def _microphone(seconds: float, name: str) -> Audio:
     """Record from the default ALSA input with the FFmpeg inside PyAV (no extra dependency)."""
     import av
     import numpy as np
@@ -142,7 +148,7 @@ def _microphone(seconds: float, name: str):  # noqa: ANN202 (an Audio)
     return Audio(np.concatenate(pieces).astype(np.float32), 16000)
 
 
-def _describe(record) -> str:  # noqa: ANN001 (a ConsentRecord)
+def _describe(record: ConsentRecord) -> str:
     lines = [f"voice {record.voice!r} (id {record.voice_id})",
              f"  {record.kind} consent granted {record.granted_at} by {record.granted_by}"]
     lines += [f"  {k}: {v}" for k, v in record.evidence.items()]

@@ -7,6 +7,7 @@ SQLite file in the data home to a server shared by several machines:
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 
 from sqlalchemy import (
@@ -101,7 +102,7 @@ def trust_db() -> Engine:
         return engine
 
 
-def _sqlite_setup(connection, _record) -> None:  # noqa: ANN001 (a DB-API connection)
+def _sqlite_setup(connection: sqlite3.Connection, _record: object) -> None:
     # WAL: readers (verify, consent checks) go on while a render appends; wait for a busy writer, don't fail.
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA busy_timeout=30000")
