@@ -113,6 +113,12 @@ def to_pcm16(samples: np.ndarray) -> np.ndarray:
     return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
 
 
+def file_samples(samples: np.ndarray, subtype: str) -> np.ndarray:
+    """What a file of this libsndfile subtype is given: 16-bit files the very samples an audit record hashes
+    (`to_pcm16`), so a lossless file matches its record exactly; other formats float, clipped to full scale."""
+    return to_pcm16(samples) if subtype == "PCM_16" else np.clip(samples, -1.0, 1.0)
+
+
 class AudioWriter:
     """Streams audio chunks into a file (memory stays flat for long texts). Writes to a temporary
     name and renames on success, so a failure never leaves a half-written file behind."""
@@ -129,7 +135,6 @@ class AudioWriter:
                                       format=fmt[0], subtype=fmt[1])
         except (sf.LibsndfileError, OSError) as e:
             raise VocalisError(f"cannot write {self.path}: {e}") from None
-        self._pcm = fmt[1] == "PCM_16"
         self.frames = 0
         self.credentials: Credentials | None = None
 
@@ -138,10 +143,7 @@ class AudioWriter:
         complete, in the formats C2PA covers."""
         if audio.sample_rate != self.sample_rate:
             audio = audio.resample(self.sample_rate)
-        if self._pcm:  # the same 16-bit samples an audit record hashes, so a lossless file matches its record
-            self._file.write(to_pcm16(audio.samples))
-        else:
-            self._file.write(np.clip(audio.samples, -1.0, 1.0))
+        self._file.write(file_samples(audio.samples, self._file.subtype))
         self.frames += len(audio.samples)
         self.credentials = credentials or self.credentials
 

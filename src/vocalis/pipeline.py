@@ -6,7 +6,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -169,8 +168,7 @@ class Vocalis:
 
         log = AuditLog()
         mark_id = log.new_mark_id()
-        credentials = Credentials(voice=voice.name, voice_id=voice.id, model=MODEL, watermark_id=mark_id,
-                                  created=datetime.now(UTC).isoformat(timespec="seconds"))
+        credentials = Credentials(voice=voice.name, voice_id=voice.id, model=MODEL, watermark_id=mark_id)
         digest = hashlib.sha256()
         complete = False
         try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from vocalis.audio import Audio, publish_file, to_pcm16
+from vocalis.audio import Audio, file_samples, publish_file, to_pcm16
 from vocalis.errors import VocalisError
 
 if TYPE_CHECKING:
@@ -85,8 +85,7 @@ class _SoundFileEncoder:
                                   channels=1, format=container, subtype=subtype)
 
     def write(self, samples: np.ndarray) -> None:
-        # 16-bit formats get the samples an audit record hashes, so a lossless file matches its record exactly
-        self._file.write(to_pcm16(samples) if self._file.subtype == "PCM_16" else np.clip(samples, -1.0, 1.0))
+        self._file.write(file_samples(samples, self._file.subtype))
 
     def close(self) -> None:
         self._file.close()

@@ -28,12 +28,12 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
 
     @router.get("")
     def voices() -> dict[str, Any]:
-        from vocalis.trust.consent import consent_for
+        from vocalis.trust.consent import consent_state
         from vocalis.voice import builtin_voices
         from vocalis.voice.library import library_voices
 
         built = [{"name": v.name, "language": v.language, "kind": "builtin"} for v in builtin_voices().values()]
-        cloned = [{"name": v.name, "language": v.language, "kind": "cloned", "consent": _consent_state(consent_for(v))}
+        cloned = [{"name": v.name, "language": v.language, "kind": "cloned", "consent": consent_state(v)}
                   for v in library_voices()]
         return {"voices": built + cloned, "openai_aliases": OPENAI_VOICES}
 
@@ -77,12 +77,12 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
     @router.get("/{name}/consent")
     def consent_status(name: str) -> dict[str, Any]:
         """The voice's consent record, and the phrase open for its owner to read, if any."""
-        from vocalis.trust.consent import consent_for, open_challenge
+        from vocalis.trust.consent import consent_for, consent_state, open_challenge
         from vocalis.voice.library import load_voice
 
         voice = load_voice(name)
-        record, challenge = consent_for(voice), open_challenge(voice)
-        return {"voice": name, "consent": _consent_state(record), "record": _record_json(record),
+        challenge = open_challenge(voice)
+        return {"voice": name, "consent": consent_state(voice), "record": _record_json(consent_for(voice)),
                 "phrase": challenge.phrase if challenge else None}
 
     @router.post("/{name}/consent/phrase", status_code=201)
@@ -132,10 +132,6 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         return {"deleted": name}
 
     return router
-
-
-def _consent_state(record: ConsentRecord | None) -> str:
-    return "missing" if record is None else "granted" if record.active else "revoked"
 
 
 def _record_json(record: ConsentRecord | None) -> dict[str, Any] | None:

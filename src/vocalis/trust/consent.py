@@ -93,6 +93,14 @@ def consent_for(voice: Voice) -> ConsentRecord | None:
     return None if row is None else ConsentRecord(**{**dict(row), "evidence": json.loads(row["evidence"])})
 
 
+def consent_state(voice: Voice) -> str:
+    """"builtin" (needs none), "missing", "granted" or "revoked": what the surfaces list."""
+    if is_builtin(voice):
+        return "builtin"
+    record = consent_for(voice)
+    return "missing" if record is None else "granted" if record.active else "revoked"
+
+
 def require_consent(voice: Voice) -> None:
     """Raise ConsentError, saying how to add consent, unless the voice may speak."""
     if is_builtin(voice):

@@ -11,7 +11,7 @@ from gradio.events import Dependency
 
 from vocalis.audio import Audio, to_pcm16
 from vocalis.errors import VocalisError
-from vocalis.voice import builtin_voices
+from vocalis.voice import Voice, builtin_voices
 from vocalis.voice.reference import Reference, prepare_reference
 from vocalis.webui.engine import Engine, requester
 from vocalis.webui.feedback import PROGRESS, shows_errors
@@ -74,24 +74,27 @@ def _build_consent(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> _Consen
 def consent_phrase(name: str | None, ui_lang: str) -> list[str]:
     """A new phrase for the voice's owner to read, shown in the panel."""
     from vocalis.trust.consent import issue_challenge
+
+    return [t("consent.phrase", ui_lang, phrase=issue_challenge(_consent_voice(name, ui_lang)).phrase)]
+
+
+def _consent_voice(name: str | None, ui_lang: str) -> Voice:
+    """The library voice the panel names, or a message in the interface's language if it names none."""
     from vocalis.voice.library import load_voice
 
     if not (name or "").strip():
         raise gr.Error(t("consent.need_voice", ui_lang))
-    return [t("consent.phrase", ui_lang, phrase=issue_challenge(load_voice(name.strip())).phrase)]
+    return load_voice(name.strip())
 
 
 def _consent_checker(engine: Engine):
     @shows_errors
     def check(name: str | None, path: str | None, ui_lang: str, request: gr.Request) -> str:
         from vocalis.trust.consent import record_spoken
-        from vocalis.voice.library import load_voice
 
-        if not (name or "").strip():
-            raise gr.Error(t("consent.need_voice", ui_lang))
+        voice = _consent_voice(name, ui_lang)
         if not path:
             raise gr.Error(t("consent.need_recording", ui_lang))
-        voice = load_voice(name.strip())
         with engine.turn():  # Whisper and the encoders: one heavy task at a time
             record, result = record_spoken(voice, Audio.load(path), requester(request))
         if record is None:

@@ -25,16 +25,14 @@ def auto_choice(lang: str) -> tuple[str, str]:
 
 def voice_table(lang: str) -> pd.DataFrame:
     """One row per voice: name, kind, language, what it is, when it was made, its consent."""
-    from vocalis.trust.consent import consent_for, is_builtin
+    from vocalis.trust.consent import consent_state
 
     rows = [(v.name, t("kind.builtin", lang), v.language, v.description, "", "") for v in builtin_voices().values()]
     for v in library_voices():
         cloned = v.meta.get("source") == "clone"
         about = t("library.cloned_from", lang, seconds=v.meta["speech_s"]) if "speech_s" in v.meta else v.description
-        builtin = is_builtin(v)  # an imported copy of a built-in voice needs no consent
-        record = None if builtin else consent_for(v)
-        state = "" if builtin else "missing" if record is None else "granted" if record.active else "revoked"
+        state = consent_state(v)  # an imported copy of a built-in voice needs none: no label
         rows.append((v.name, t("kind.cloned" if cloned else "kind.imported", lang), v.language, about,
-                     v.meta.get("created_at", ""), t(f"consent.state.{state}", lang) if state else ""))
+                     v.meta.get("created_at", ""), "" if state == "builtin" else t(f"consent.state.{state}", lang)))
     columns = [t(k, lang) for k in ("col.name", "col.kind", "col.lang", "col.about", "col.created", "col.consent")]
     return pd.DataFrame(rows, columns=columns)
