@@ -1,15 +1,18 @@
 """`vocalis verify`: a file from `vocalis say` shows a trusted manifest, both watermarks and its audit record;
-a re-encoded copy loses the manifest but keeps the watermarks; one changed byte breaks the manifest; a real
-recording shows no mark (exit 1); an unreadable file is an error (exit 2)."""
+a re-encoded copy loses the manifest but keeps the watermarks; one changed byte breaks the manifest; a trusted
+manifest names its audit record where the ID watermark is unreadable; a real recording shows no mark (exit 1);
+an unreadable file is an error (exit 2)."""
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
-from vocalis.audio import Audio
+from vocalis.audio import Audio, to_pcm16
 from vocalis.studio.cli import main
 from vocalis.trust.audit import AuditLog
+from vocalis.trust.provenance import Credentials, sign_file
 
 TEXT = "Every file we make says that a machine made it."
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech" / "librispeech_test_other" / "2033"
@@ -57,6 +60,26 @@ def test_one_changed_byte_breaks_the_manifest(said, capsys):
     code, report = _report(said, capsys)
     assert report["c2pa"]["state"] == "invalid" and report["c2pa"]["errors"]
     assert code == 0  # the watermarks are still found
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="shared speech data not available")
+def test_a_trusted_manifest_names_the_record_when_the_id_watermark_is_unreadable(tmp_path, capsys):
+    # an unmarked recording stands for an output too short to hold the ID watermark
+    audio = Audio.load(sorted(REAL.glob("*.flac"))[0])
+    log, mark_id = AuditLog(), 0x5A5A1234
+    log.append("synthesis", "user:test", voice="jm_kumo", voice_id="v", text="short", params={},
+               output_sha256=hashlib.sha256(to_pcm16(audio.samples).tobytes()).hexdigest(), mark_id=mark_id)
+    path = tmp_path / "short.wav"
+    audio.save(path)
+    assert sign_file(path, Credentials(voice="jm_kumo", voice_id="v", model="test", watermark_id=mark_id))
+    code, report = _report(path, capsys)
+    assert code == 0 and report["watermarks"]["id"] is None
+    assert report["audit_record_from"] == "manifest" and report["audit_records"][0]["mark_id"] == mark_id
+    assert report["exact_output_of_record"]
+
+    Audio.load(path).save(path)  # re-encoded: no manifest, no id, so no record is claimed
+    code, report = _report(path, capsys)
+    assert report["audit_records"] == [] and report["audit_record_from"] is None
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="shared speech data not available")

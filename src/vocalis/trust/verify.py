@@ -18,7 +18,8 @@ class VerifyReport:
     file: str
     manifest: ManifestReport
     marks: Marks
-    records: list[AuditRecord]  # the audit records holding the decoded id (one, unless ids collided)
+    records: list[AuditRecord]  # the audit records holding the id (one, unless ids collided)
+    record_from: str | None  # what named them: "watermark" (the decoded id) or "manifest" (a trusted one's id)
     exact: bool  # the file's samples are exactly the output a record describes (lossless, unedited)
 
     @property
@@ -29,7 +30,7 @@ class VerifyReport:
     def as_dict(self) -> dict:
         return {"file": self.file, "vocalis_mark_found": self.found, "c2pa": asdict(self.manifest),
                 "watermarks": asdict(self.marks), "exact_output_of_record": self.exact,
-                "audit_records": [asdict(r) for r in self.records]}
+                "audit_records": [asdict(r) for r in self.records], "audit_record_from": self.record_from}
 
     def text(self) -> str:
         m, lines = self.manifest, [f"{self.file}:"]
@@ -43,6 +44,8 @@ class VerifyReport:
         lines.append(f"  Perth watermark: {'present' if self.marks.perth else 'absent'} "
                      f"(score {self.marks.perth_score:.2f})")
         lines.append(f"  ID watermark: {'none found' if self.marks.id is None else f'{self.marks.id:08x}'}")
+        if self.record_from == "manifest":
+            lines.append(f"  audit record named by the signed manifest (id {m.credentials.watermark_id:08x})")
         for r in self.records:
             text = r.text if r.text is not None else f"(text kept as SHA-256 {r.text_sha256[:16]}...)"
             lines.append(f"  audit record #{r.seq}: {r.event} on {r.time} by {r.who}, voice {r.voice}: {text!r}")
@@ -72,6 +75,19 @@ def verify_file(path: Path) -> VerifyReport:
     audio = Audio.load(path)  # first: an unreadable file is an error, not "no mark"
     manifest = read_credentials(path, path.suffix)
     marks = read_marks(audio)
-    records = AuditLog().by_mark(marks.id) if marks.id is not None else []
+    records, record_from = _records(marks, manifest)
     exact = bool(records) and any(r.output_sha256 == _pcm_sha256(path, audio) for r in records)
-    return VerifyReport(str(path), manifest, marks, records, exact)
+    return VerifyReport(str(path), manifest, marks, records, record_from, exact)
+
+
+def _records(marks: Marks, manifest: ManifestReport) -> tuple[list[AuditRecord], str | None]:
+    """The audit records of the decoded id; failing that, of the id a trusted manifest signs (a short output
+    can hold too little speech for the ID watermark, but its signed file still names its record)."""
+    creds = manifest.credentials
+    if marks.id is not None:
+        records, source = AuditLog().by_mark(marks.id), "watermark"
+    elif manifest.state == "trusted" and creds and creds.watermark_id is not None:
+        records, source = AuditLog().by_mark(creds.watermark_id), "manifest"
+    else:
+        return [], None
+    return records, source if records else None
