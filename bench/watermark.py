@@ -5,7 +5,8 @@ through, stay silent on real speech, and leave the speech as it was?
 
 1. Survival: English and Mandarin renders in several built-in voices, marked chunk by chunk as the engine
    marks a stream, then attacked (MP3 64 kbit/s, Opus 32 kbit/s, 16 kHz resampling, either half, +-6 dB with
-   clipping, white noise at 20 dB SNR); Perth detected rate and mean score, exact ID decodes.
+   clipping, white noise at 20 dB SNR); Perth detected rate and mean score, exact ID decodes. Then short
+   outputs (1.7-4.5 s) and their halves, clean, with several ids each: exact ID decodes.
 2. False positives: unmarked real speech from ../shared/data/speech (several datasets, en and zh, 1-30 s).
 3. Transparency, as a loss: on the survival renders plus a few more (30 in all, 5 voices; --quick 9), the
    paired difference marked - unmarked in Whisper WER (en) / CER (zh), and in speaker similarity (GE2E,
@@ -60,6 +61,12 @@ RENDERS = [  # (voice, language, text): 4-12 s each
     ("jf_gongitsune", "zh", "这个周末我们打算去海边玩，如果天气不好，就在家里看书。"),
 ]
 QUICK_RENDERS = (0, 1, 5, 8, 9, 12)
+# Short outputs, where the ID mark has the least speech to live in: 1.7-4.5 s, so their halves are 0.9-2.3 s.
+SHORT_TEXTS = [("en", "Good morning, the train leaves at six."), ("en", "Please close the door."),
+               ("en", "It is raining again today, so take an umbrella."), ("en", "Thank you very much."),
+               ("zh", "今天天气很好。"), ("zh", "我们明天早上八点出发去北京。")]
+SHORT_VOICES = ("jm_kumo", "jf_alpha", "jf_nezumi", "jf_gongitsune")
+IDS_PER_SHORT = 4  # a decode can fail for one id and pass for another: several random ids per render
 # Transparency only: more sentences per voice, so each render has several others of its own voice to be
 # compared with, and jf_gongitsune in English too, so the different-voice contrast has all five voices.
 TRANSPARENCY_EXTRA = [  # (voice, language, text): 3-6 s each
@@ -288,6 +295,31 @@ def transparency(tts: Vocalis, renders: list, clean: list[np.ndarray], marked: l
         print(line)
 
 
+def short_outputs(tts: Vocalis, rng: np.random.Generator, quick: bool) -> None:
+    """Exact ID decodes on short outputs and on their halves (clean), each render with several ids."""
+    voices = SHORT_VOICES[:2] if quick else SHORT_VOICES
+    renders = render(tts, [(v, lang, text) for v in voices for lang, text in SHORT_TEXTS])
+    rate = tts.sample_rate
+    whole, halves, seconds = [], [], []
+    for *_, chunks in renders:
+        perth = [perth_mark(c, rate) for c in chunks]  # the ID mark goes on Perth's output, as in `mark`
+        seconds.append(sum(len(c) for c in chunks) / rate)
+        for _ in range(IDS_PER_SHORT):
+            mark_id = int(rng.integers(0, 1 << 32))
+            y = np.concatenate([embed_id(c, rate, mark_id) for c in perth])
+            found = detect_id(Audio(y, rate))
+            whole.append(found is not None and found.id == mark_id)
+            for part in (y[: len(y) // 2], y[len(y) // 2:]):
+                found = detect_id(Audio(part, rate))
+                halves.append(found is not None and found.id == mark_id)
+    print(f"\n## Short outputs ({len(renders)} renders of {min(seconds):.1f}-{max(seconds):.1f} s, "
+          f"{IDS_PER_SHORT} ids each; no attack)\n")
+    print("| excerpt | ID exact decodes |")
+    print("| --- | --- |")
+    print(f"| whole output ({min(seconds):.1f}-{max(seconds):.1f} s) | {sum(whole)}/{len(whole)} |")
+    print(f"| either half ({min(seconds) / 2:.1f}-{max(seconds) / 2:.1f} s) | {sum(halves)}/{len(halves)} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="6 renders and ~40 real clips (about 3 minutes)")
@@ -334,6 +366,8 @@ def main() -> None:
         n = len(scores)
         print(f"| {name} | {sum(s >= PERTH_THRESHOLD for s in scores)}/{n} | {np.mean(scores):.3f} | "
               f"{sum(exact)}/{n} |")
+
+    short_outputs(tts, rng, args.quick)
 
     print("\n## False positives on unmarked real speech\n")
     paths = real_clips(6 if args.quick else 14)

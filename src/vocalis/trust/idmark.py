@@ -1,23 +1,27 @@
 """The ID watermark: a 32-bit number (the id of the output's audit record) hidden in the speech, readable after
 lossy coding, resampling, cropping, gain changes and added noise. Pure numpy/scipy, deterministic.
 
-Carrier: the log energy of time-frequency cells, BANDS between 250 Hz and 3 kHz (where speech is loudest,
-so codecs keep it and white noise at 20 dB SNR stays below it) by 16 ms frames. A block is BLOCK_FRAMES
-frames (1.12 s); a fixed pseudo-random table gives each of its cells to one of 140 coded bits, with a sign.
+Carrier: the log energy of time-frequency cells, 20 mel-spaced BANDS from 120 Hz to 4.5 kHz by 16 ms frames.
+A block is BLOCK_FRAMES frames (0.67 s); a fixed pseudo-random table gives each of its cells to one of 140
+coded bits, with a sign. Many bands make the block short, and a short block is what lets a short output carry
+the id: about a second of speech holds each coded bit at least once, wherever the words fall (12 bands from
+250 Hz to 3 kHz needed 1.12 s blocks, and outputs under 2 s, or halves under 4 s, then failed now and then).
+Bands above 4.5 kHz would shorten the block further, but white noise drowns speech there first (at 17 dB
+SNR, 24 bands to 6 kHz decoded 5/32 renders, these 20 bands 13/32).
 A coded bit is the signed sum of its 6 cells' log energies (balanced signs: a gain change cancels), quantised
 by spread-transform dither modulation (ST-DM, step DELTA_DB): the embedder nudges those cells' gains until
 the sum sits on its bit's lattice. The host's own sum is moved rather than fought, so speech does not
 drown the bits (informed embedding); gains scale what is there, so digital silence stays silent.
 Payload: 32-bit id + CRC-32, scrambled, convolutional code K=7 rate 1/2 (terminated): 140 coded bits.
-Blocks repeat back to back from the first sample of each marked piece, so any 1.12 s excerpt of one piece
+Blocks repeat back to back from the first sample of each marked piece, so any 0.67 s excerpt of one piece
 holds every coded bit (cyclically shifted); pieces marked apart (streamed chunks) each have their own phase.
 
-Detection tries every block phase on a 2 ms grid (SUB_OFFSETS x BLOCK_FRAMES = 560 phases). Per window it
+Detection tries every block phase on a 2 ms grid (SUB_OFFSETS x BLOCK_FRAMES = 336 phases). Per window it
 computes a synchronisation z-score: at the right phase every bit sits on one of its two lattices, so
 cos(4 pi (sum - dither) / DELTA_DB) is high whatever the id (~N(0, 1) on unmarked audio). Windows of one
 phase are soft-combined, weighted by that z, Viterbi-decoded, and the id accepted only if its CRC-32 holds.
 False positives: one decode per phase, each passing the CRC with P = 2^-32 on unmarked audio, so
-P(false id) <= 560 * 2^-32 = 1.3e-7 per clip, whatever its length.
+P(false id) <= 336 * 2^-32 = 7.8e-8 per clip, whatever its length.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from vocalis.audio import Audio
 
 # --- the mark's layout: changing any of these changes the mark, and old outputs would no longer decode
 _SEED = 0x5EC1D  # the pattern's key
-BAND_EDGES_HZ = (250, 390, 540, 700, 870, 1050, 1250, 1460, 1690, 1940, 2210, 2500, 3000)
+BAND_EDGES_HZ = (120, 200, 290, 380, 490, 600, 730, 870, 1020, 1180, 1360, 1560, 1780, 2020, 2290, 2580, 2890,
+                 3240, 3620, 4040, 4500)
 FRAME_S = 0.032  # analysis frame; cells advance by half of it (16 ms)
-BLOCK_FRAMES = 70
+BLOCK_FRAMES = 42
 CELLS_PER_BIT = 6
 INFO_BITS = 64  # id + CRC-32
 _POLYS = (0o133, 0o171)  # the K=7 NASA code
@@ -62,8 +67,8 @@ SUB_OFFSETS = 8  # start offsets tried per 16 ms cell: a 2 ms grid (a 2 ms error
 @dataclass(frozen=True)
 class IdMark:
     id: int
-    sync_z: float  # the best window's synchronisation z-score (unmarked audio: ~N(0, 1); clean renders: 10-25)
-    windows: int  # 1.12 s windows at the decoded phase that showed the mark (z > 3)
+    sync_z: float  # the best window's synchronisation z-score (unmarked audio: ~N(0, 1); clean renders: 7-14)
+    windows: int  # block-long windows at the decoded phase that showed the mark (z > 3)
 
 
 @cache
@@ -241,7 +246,7 @@ def embed_id(samples: np.ndarray, sample_rate: int, mark_id: int) -> np.ndarray:
 
 
 def detect_id(audio: Audio) -> IdMark | None:
-    """The id in `audio` (any rate; any excerpt of a marked output holding about 1.5 s or more of speech
+    """The id in `audio` (any rate; any excerpt of a marked output holding about a second or more of speech
     from one marked piece), or None."""
     x = np.asarray(audio.samples, np.float64)
     if audio.sample_rate != DETECT_RATE:
@@ -256,7 +261,7 @@ def detect_id(audio: Audio) -> IdMark | None:
     for o in range(SUB_OFFSETS):
         logc, follow = _log_cells(energy[:, o::SUB_OFFSETS])
         # Windows may hang a block over either end: blocks are cyclic, so a bit whose cells all lie inside
-        # is read wherever its block starts (a 1.5 s excerpt holds most bits of two partial blocks).
+        # is read wherever its block starts (an excerpt of a block and a half holds most bits of two partial blocks).
         logc = np.pad(logc, ((0, 0), (BLOCK_FRAMES, BLOCK_FRAMES)), constant_values=np.nan)
         follow = np.pad(follow, ((0, 0), (BLOCK_FRAMES, BLOCK_FRAMES)))
         starts = np.arange(logc.shape[1] - BLOCK_FRAMES + 1)
