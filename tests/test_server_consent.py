@@ -3,12 +3,14 @@ consent) until its owner's recording passes or an operator grants consent, and a
 preview speaks before; every response is watermarked, signed (whole files) and on the audit log with the key
 or address that asked."""
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from vocalis.server import create_app
+from vocalis.server.keys import KeyStore
 from vocalis.trust import consent
 from vocalis.trust.audit import AuditLog
 from vocalis.trust.verify import verify_file
@@ -68,6 +70,33 @@ def test_unconsented_clone_is_refused_until_granted_then_revoked(client, tmp_pat
     assert _speak(client, "ana").status_code == 403
     assert "revoked" in _speak(client, "ana").json()["error"]["message"]
     assert AuditLog().verify().ok
+
+
+def test_written_consent_needs_an_operator_key(client, tmp_path):
+    _clone()
+    clerk, boss = KeyStore().create("clerk"), KeyStore().create("boss", operator=True)
+    document = _document(tmp_path)
+
+    def upload(secret: str):
+        with open(document, "rb") as f:
+            return client.post("/v1/voices/ana/consent/document", headers={"Authorization": f"Bearer {secret}"},
+                               files={"document": ("signed by Ana.pdf", f, "application/pdf")})
+
+    r = upload(clerk)
+    assert r.status_code == 403 and r.json()["error"]["type"] == "permission_error"
+    assert "--operator" in r.json()["error"]["message"]
+    assert client.get("/v1/voices/ana/consent", headers={"Authorization": f"Bearer {clerk}"}).json()["consent"] == \
+        "missing"
+
+    r = upload(boss)
+    assert r.status_code == 200, r.text
+    record = r.json()["record"]
+    assert record["kind"] == "written" and record["granted_by"] == "key:boss"
+    assert record["evidence"] == {"document": "signed by Ana.pdf",
+                                  "document_sha256": hashlib.sha256(document.read_bytes()).hexdigest()}
+    r = client.post("/v1/audio/speech", headers={"Authorization": f"Bearer {clerk}"},
+                    json={"input": TEXT, "voice": "ana", "response_format": "wav"})
+    assert r.status_code == 200
 
 
 @pytest.mark.skipif(not MANIFEST.is_file(), reason="shared speech data not available")

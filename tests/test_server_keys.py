@@ -1,6 +1,9 @@
 """API keys: `vocalis keys` as a user runs it, bearer auth on /v1 (the official openai client included), the
-policy that keeps an open server on loopback, and jobs kept apart per key."""
+policy that keeps an open server on loopback, jobs kept apart per key, and operator keys (older key files
+still work)."""
 
+import hashlib
+import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,6 +37,26 @@ def test_keys_are_created_listed_and_revoked_from_the_command_line(capsys):
     assert main(["keys", "revoke", "alice"]) == 0
     assert main(["keys", "revoke", "alice"]) == 2
     assert "no active key" in capsys.readouterr().err
+
+
+def test_an_operator_key_is_marked_and_older_key_files_still_work(tmp_path, capsys):
+    assert main(["keys", "create", "boss", "--operator"]) == 0
+    secret = capsys.readouterr().out.strip()
+    assert KeyStore().find(secret).operator
+    assert main(["keys", "list"]) == 0
+    assert "active, operator" in capsys.readouterr().out
+
+    old = tmp_path / "old_keys.sqlite3"  # a key file written before keys had roles
+    with sqlite3.connect(old) as db:
+        db.execute("CREATE TABLE keys (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, "
+                   "rate INTEGER, created_at REAL NOT NULL, revoked_at REAL)")
+        db.execute("INSERT INTO keys VALUES ('carol', ?, 'vk_abcd', NULL, 0, NULL)",
+                   (hashlib.sha256(b"vk_old").hexdigest(),))
+    db.close()
+    store = KeyStore(old)
+    assert store.find("vk_old").name == "carol" and not store.find("vk_old").operator
+    store.create("dave", operator=True)
+    assert [(k.name, k.operator) for k in store.keys()] == [("carol", False), ("dave", True)]
 
 
 def test_once_a_key_exists_every_v1_request_needs_it(tts):

@@ -1,4 +1,5 @@
-"""API keys (`vocalis keys create|revoke|list`), kept in $VOCALIS_HOME/api_keys.sqlite3.
+"""API keys (`vocalis keys create|revoke|list`), kept in $VOCALIS_HOME/api_keys.sqlite3. An operator key may
+also accept written consent for a cloned voice (`POST /v1/voices/NAME/consent/document`).
 
 Only a key's SHA-256 is stored: the secret is shown once, at creation. Secrets are random (32 bytes from
 `secrets`) with a recognisable `vk_` prefix, so a plain hash is enough (no salt or slow hash needed: there
@@ -11,7 +12,8 @@ import re
 import secrets
 import sqlite3
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,9 @@ PREFIX = "vk_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 _SCHEMA = """CREATE TABLE IF NOT EXISTS keys (
     name TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, rate INTEGER,
-    created_at REAL NOT NULL, revoked_at REAL)"""
+    created_at REAL NOT NULL, revoked_at REAL, operator INTEGER NOT NULL DEFAULT 0)"""
+_COLUMNS = "name, hint, rate, created_at, revoked_at, operator"
+_UPGRADED: set[Path] = set()  # files checked for the operator column, once per process
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class ApiKey:
     rate: int | None  # requests per minute; None: the server's default
     created_at: float
     revoked_at: float | None
+    operator: bool = False  # may accept written consent documents
 
     @property
     def revoked(self) -> bool:
@@ -43,10 +48,16 @@ class KeyStore:
     def __init__(self, path: Path | None = None):
         self.path = path or data_home() / "api_keys.sqlite3"
 
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return database(self.path, _SCHEMA)
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with database(self.path, _SCHEMA) as db:
+            if self.path not in _UPGRADED:  # a file made before keys had roles: its keys are not operators
+                if "operator" not in {row[1] for row in db.execute("PRAGMA table_info(keys)")}:
+                    db.execute("ALTER TABLE keys ADD COLUMN operator INTEGER NOT NULL DEFAULT 0")
+                _UPGRADED.add(self.path)
+            yield db
 
-    def create(self, name: str, rate: int | None = None) -> str:
+    def create(self, name: str, rate: int | None = None, operator: bool = False) -> str:
         """A new key's secret (shown once: only its hash is kept). A revoked key's name can be reused."""
         if not _NAME.match(name):
             raise VocalisError(f"key name {name!r} is not allowed: use 1-64 letters, digits, '_', '-', '.' or '@'")
@@ -57,8 +68,8 @@ class KeyStore:
             row = db.execute("SELECT revoked_at FROM keys WHERE name = ?", (name,)).fetchone()
             if row and row[0] is None:
                 raise VocalisError(f"a key named {name!r} exists: revoke it first (vocalis keys revoke {name})")
-            db.execute("INSERT OR REPLACE INTO keys VALUES (?, ?, ?, ?, ?, NULL)",
-                       (name, _digest(secret), secret[:7], rate, time.time()))
+            db.execute("INSERT OR REPLACE INTO keys (name, sha256, hint, rate, created_at, operator) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (name, _digest(secret), secret[:7], rate, time.time(), operator))
         return secret
 
     def revoke(self, name: str) -> None:
@@ -70,8 +81,8 @@ class KeyStore:
 
     def keys(self) -> list[ApiKey]:
         with self._connect() as db:
-            rows = db.execute("SELECT name, hint, rate, created_at, revoked_at FROM keys ORDER BY name").fetchall()
-        return [ApiKey(*row) for row in rows]
+            rows = db.execute(f"SELECT {_COLUMNS} FROM keys ORDER BY name").fetchall()
+        return [_key(row) for row in rows]
 
     def any_active(self) -> bool:
         with self._connect() as db:
@@ -80,9 +91,13 @@ class KeyStore:
     def find(self, secret: str) -> ApiKey | None:
         """The key (active or revoked) whose secret this is."""
         with self._connect() as db:
-            row = db.execute("SELECT name, hint, rate, created_at, revoked_at FROM keys WHERE sha256 = ?",
-                             (_digest(secret),)).fetchone()
-        return ApiKey(*row) if row else None
+            row = db.execute(f"SELECT {_COLUMNS} FROM keys WHERE sha256 = ?", (_digest(secret),)).fetchone()
+        return _key(row) if row else None
+
+
+def _key(row: tuple) -> ApiKey:
+    *fields, operator = row
+    return ApiKey(*fields, operator=bool(operator))
 
 
 def _digest(secret: str) -> str:

@@ -1,5 +1,6 @@
 """`/v1/voices`: list the voices, clone one from uploaded clips, delete a cloned one; its preview (the one
-sentence a clone may say before consent) and its consent (the phrase to read, the reading, revocation)."""
+sentence a clone may say before consent) and its consent (the phrase to read, the reading, an operator's
+written authorisation, revocation)."""
 
 from __future__ import annotations
 
@@ -44,15 +45,9 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         speak until its owner consents: the answer holds the phrase they read (POST .../consent)."""
         Vocalis.check_clone_name(name)  # a bad or taken name fails before the clips are written or queued
         with tempfile.TemporaryDirectory() as folder:  # the clips are gone after the clone, kept or not
-            paths = []
-            for k, upload in enumerate(references):
-                data = upload.file.read(limits.upload_file + 1)
-                if len(data) > limits.upload_file:
-                    raise ApiError(413, f"reference {upload.filename!r} is over {size_text(limits.upload_file)}: "
-                                        "send 3-30 s of speech", param="references")
-                path = Path(folder) / f"ref{k}{Path(upload.filename or '').suffix.lower()}"
-                path.write_bytes(data)
-                paths.append(path)
+            paths = [_saved(upload, limits.upload_file, Path(folder) / f"ref{k}{_suffix(upload)}", "references",
+                            f"reference {upload.filename!r} is over {size_text(limits.upload_file)}: "
+                            "send 3-30 s of speech") for k, upload in enumerate(references)]
             with lock:
                 voice = engine.clone(paths, name, lang=lang)
         from vocalis.trust.consent import issue_challenge
@@ -102,17 +97,32 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         from vocalis.voice.library import load_voice
 
         voice = load_voice(name)
-        data = recording.file.read(limits.upload_file + 1)
-        if len(data) > limits.upload_file:
-            raise ApiError(413, f"the recording is over {size_text(limits.upload_file)}", param="recording")
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"consent{Path(recording.filename or '').suffix.lower()}"
-            path.write_bytes(data)
-            clip = Audio.load(path)
+            clip = Audio.load(_saved(recording, limits.upload_file, Path(folder) / f"consent{_suffix(recording)}",
+                                     "recording", f"the recording is over {size_text(limits.upload_file)}"))
         with lock:
             record, check = record_spoken(voice, clip, requester(request))
         if record is None:
             raise ConsentError("consent refused: " + "; ".join(check.problems))
+        return {"voice": name, "consent": "granted", "record": _record_json(record)}
+
+    @router.post("/{name}/consent/document")
+    def grant_consent(name: str, document: Annotated[UploadFile, File()], request: Request) -> dict[str, Any]:
+        """Written consent: a signed authorisation for the voice, accepted by an operator (a key made with
+        `vocalis keys create NAME --operator`). The document's SHA-256 is kept with the record, not the document."""
+        from vocalis.trust.consent import ConsentError, grant_written
+        from vocalis.voice.library import load_voice
+
+        key = getattr(request.state, "api_key", None)
+        if key is None or not key.operator:
+            raise ConsentError("accepting written consent needs an operator key: create one on the server with "
+                               "`vocalis keys create NAME --operator` and send `Authorization: Bearer KEY`")
+        voice = load_voice(name)
+        filename = Path(document.filename or "").name.strip(". ") or "document"  # kept in the record, as named
+        with tempfile.TemporaryDirectory() as folder:
+            path = _saved(document, limits.upload_file, Path(folder) / filename, "document",
+                          f"the document is over {size_text(limits.upload_file)}")
+            record = grant_written(voice, path, requester(request))
         return {"voice": name, "consent": "granted", "record": _record_json(record)}
 
     @router.delete("/{name}/consent")
@@ -132,6 +142,20 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         return {"deleted": name}
 
     return router
+
+
+def _saved(upload: UploadFile, limit: int, path: Path, param: str, too_big: str) -> Path:
+    """The upload written to `path` (in a temporary folder); 413 with `too_big` when it is over `limit` bytes."""
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, too_big, param=param)
+    path.write_bytes(data)
+    return path
+
+
+def _suffix(upload: UploadFile) -> str:
+    """The upload's extension, which tells the decoder its format."""
+    return Path(upload.filename or "").suffix.lower()
 
 
 def _record_json(record: ConsentRecord | None) -> dict[str, Any] | None:

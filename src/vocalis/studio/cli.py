@@ -154,8 +154,9 @@ def cmd_keys(args: argparse.Namespace) -> None:
 
     store = KeyStore()
     if args.action == "create":
-        print(store.create(args.name, args.rate))
-        print(f"created API key {args.name!r}: it is shown only now, keep it (clients send "
+        print(store.create(args.name, args.rate, args.operator))
+        role = "operator key" if args.operator else "API key"
+        print(f"created {role} {args.name!r}: it is shown only now, keep it (clients send "
               "`Authorization: Bearer KEY`); the server now needs a key on every /v1 request", file=sys.stderr)
     elif args.action == "revoke":
         store.revoke(args.name)
@@ -166,7 +167,7 @@ def cmd_keys(args: argparse.Namespace) -> None:
         for key in keys:
             rate = f"{key.rate}/min" if key.rate else "default rate"
             state = "revoked" if key.revoked else "active"
-            print(f"  {key.name:<20} {key.hint}...  {rate:<13} {state}")
+            print(f"  {key.name:<20} {key.hint}...  {rate:<13} {state}{', operator' if key.operator else ''}")
 
 
 def cmd_webui(args: argparse.Namespace) -> None:
@@ -381,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = actions.add_parser("create", help="make a key and print it (shown only once)")
     create.add_argument("name", help="who the key is for (letters, digits, '_', '-', '.', '@')")
     create.add_argument("--rate", type=int, metavar="N", help="requests a minute for this key (default: the server's)")
+    create.add_argument("--operator", action="store_true",
+                        help="this key may also accept a signed document as written consent for a cloned voice "
+                             "(POST /v1/voices/NAME/consent/document)")
     revoke = actions.add_parser("revoke", help="stop a key from working")
     revoke.add_argument("name")
     actions.add_parser("list", help="list the keys (names and first characters, never the secrets)")
