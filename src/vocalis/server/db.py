@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,9 +13,11 @@ _READY: set[Path] = set()
 
 
 @contextmanager
-def database(path: Path, *schema: str) -> Iterator[sqlite3.Connection]:
+def database(path: Path, *schema: str,
+             upgrade: Callable[[sqlite3.Connection], None] | None = None) -> Iterator[sqlite3.Connection]:
     """A connection for one transaction (committed on success, rolled back on error), then closed.
-    A connection per use keeps threads apart; WAL lets readers go on while the job worker writes."""
+    A connection per use keeps threads apart; WAL lets readers go on while the job worker writes.
+    `upgrade` brings a file made by an older version up to `schema` (after it, in the same setup)."""
     db = sqlite3.connect(path, timeout=30)
     try:
         if path not in _READY:
@@ -23,6 +25,8 @@ def database(path: Path, *schema: str) -> Iterator[sqlite3.Connection]:
             with db:
                 for statement in schema:  # CREATE ... IF NOT EXISTS: a fresh home needs no setup step
                     db.execute(statement)
+                if upgrade:
+                    upgrade(db)
             _READY.add(path)
         with db:
             yield db

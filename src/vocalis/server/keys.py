@@ -12,8 +12,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,6 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS keys (
     name TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, rate INTEGER,
     created_at REAL NOT NULL, revoked_at REAL, operator INTEGER NOT NULL DEFAULT 0)"""
 _COLUMNS = "name, hint, rate, created_at, revoked_at, operator"
-_UPGRADED: set[Path] = set()  # files checked for the operator column, once per process
 
 
 @dataclass(frozen=True)
@@ -48,14 +46,8 @@ class KeyStore:
     def __init__(self, path: Path | None = None):
         self.path = path or data_home() / "api_keys.sqlite3"
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with database(self.path, _SCHEMA) as db:
-            if self.path not in _UPGRADED:  # a file made before keys had roles: its keys are not operators
-                if "operator" not in {row[1] for row in db.execute("PRAGMA table_info(keys)")}:
-                    db.execute("ALTER TABLE keys ADD COLUMN operator INTEGER NOT NULL DEFAULT 0")
-                _UPGRADED.add(self.path)
-            yield db
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return database(self.path, _SCHEMA, upgrade=_add_operator_column)
 
     def create(self, name: str, rate: int | None = None, operator: bool = False) -> str:
         """A new key's secret (shown once: only its hash is kept). A revoked key's name can be reused."""
@@ -93,6 +85,12 @@ class KeyStore:
         with self._connect() as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM keys WHERE sha256 = ?", (_digest(secret),)).fetchone()
         return _key(row) if row else None
+
+
+def _add_operator_column(db: sqlite3.Connection) -> None:
+    """A file made before keys had roles: its keys are not operators."""
+    if "operator" not in {row[1] for row in db.execute("PRAGMA table_info(keys)")}:
+        db.execute("ALTER TABLE keys ADD COLUMN operator INTEGER NOT NULL DEFAULT 0")
 
 
 def _key(row: tuple) -> ApiKey:
