@@ -88,6 +88,10 @@ def test_written_consent_needs_an_operator_key(client, tmp_path):
     assert client.get("/v1/voices/ana/consent", headers={"Authorization": f"Bearer {clerk}"}).json()["consent"] == \
         "missing"
 
+    r = client.post("/v1/voices/ana/consent/document", headers={"Authorization": f"Bearer {boss}"},
+                    files={"document": ("blank.pdf", b"", "application/pdf")})  # named as uploaded, not a temp path
+    assert r.status_code == 400 and r.json()["error"]["message"] == "the document 'blank.pdf' is empty"
+
     r = upload(boss)
     assert r.status_code == 200, r.text
     record = r.json()["record"]

@@ -197,7 +197,7 @@ def grant_written(voice: Voice, document: Path, operator: str) -> ConsentRecord:
     except OSError as e:
         raise VocalisError(f"cannot read the document {document}: {e.strerror or e}") from None
     if Path(document).stat().st_size == 0:
-        raise VocalisError(f"the document {document} is empty")
+        raise VocalisError(f"the document {Path(document).name!r} is empty")  # by name: an upload's path is temporary
     return _grant(voice, "written", operator, {"document": Path(document).name, "document_sha256": digest})
 
 
