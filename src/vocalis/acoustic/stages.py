@@ -96,16 +96,17 @@ class AcousticModel:
         self.net = net.eval().requires_grad_(False)
         self._decoder = decoder
         self._build_torch_decoder = torch_decoder
+        self._torch_decoder = net.decoder  # None until built (see `torch_decoder`)
         self._vocab_size = net.bert.config.vocab_size
 
     @property
     def torch_decoder(self) -> Decoder:
         """The PyTorch decoder (`net.decoder`), built on first use if the net was loaded without it."""
-        if self.net.decoder is None:
+        if self._torch_decoder is None:
             if self._build_torch_decoder is None:
                 raise RuntimeError("this model was built without a PyTorch decoder")
-            self.net.decoder = self._build_torch_decoder().eval().requires_grad_(False)
-        return self.net.decoder
+            self._torch_decoder = self._build_torch_decoder().eval().requires_grad_(False)
+        return self._torch_decoder
 
     def encode(self, token_ids: Sequence[int], style: np.ndarray | torch.Tensor) -> Encoded:
         """Token ids WITHOUT boundary pads (added here); style [256] from a voice pack row.
@@ -221,6 +222,26 @@ class AcousticModel:
                 asr, f0, energy, source = self._decoder_inputs(enc, self.predict_prosody(enc, durations))
                 values = (asr, f0, energy, enc.style[:, :128], source)
                 yield {k: v.numpy().astype(np.float32) for k, v in zip(INPUTS, values, strict=True)}
+
+
+def adapted_model(base: AcousticModel, adapter: dict[str, np.ndarray], digest: str) -> AcousticModel:
+    """`base` with a trained voice's decoder: the adapter's deltas merged into the decoder weights, then the
+    same int8 export as the base decoder (built once per adapter and kept in the cache, so a trained voice
+    renders at a built-in voice's speed). Shares everything before the decoder with `base`."""
+    from vocalis.voice.train.adapter import merge
+
+    model_file, cache = assets.model_path(), assets.cache_dir()
+
+    def torch_decoder() -> Decoder:
+        decoder = build_decoder()
+        state = merge(cached_state_dict(model_file, cache, decoder=True), adapter)
+        decoder.load_state_dict(state, strict=True)
+        return decoder
+
+    model = AcousticModel(base.net, torch_decoder=torch_decoder)
+    model._torch_decoder = None  # the net's own decoder, if it has one, is the base one
+    model._decoder = decoder_session(torch_decoder, base.calibration_feeds, variant=digest[:16])
+    return model
 
 
 @cache

@@ -34,6 +34,7 @@ from vocalis.server.keys import KeyStore
 from vocalis.server.limits import BodyLimitMiddleware, BodyLimits
 from vocalis.server.ratelimit import DEFAULT_RATE, RateLimitMiddleware
 from vocalis.server.schemas import SpeechRequest, TTSRequest, emotion_of, engine_voice
+from vocalis.server.training import training_routes
 from vocalis.server.voices import voice_routes
 from vocalis.server.worker import JobWorker
 from vocalis.trust.provenance import sign_bytes
@@ -78,6 +79,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
                            allow_headers=["*"], expose_headers=["Retry-After", "Location"])
     app.include_router(voice_routes(engine, lock, limits))
     app.include_router(job_routes(queue, worker))
+    app.include_router(training_routes(queue, worker, limits))
 
     @app.get("/health")
     async def health() -> dict[str, str]:  # async: answered on the event loop even when every thread waits

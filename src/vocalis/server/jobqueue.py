@@ -19,7 +19,7 @@ from typing import Any, Literal
 from vocalis.home import data_home
 from vocalis.server.db import database
 
-Kind = Literal["text", "batch"]
+Kind = Literal["text", "batch", "train"]
 _COLUMNS = ("id", "owner", "kind", "spec", "status", "done", "total", "fraction", "errors", "result",
             "media_type", "created_at", "started_at", "finished_at")
 _SCHEMA = (
@@ -37,7 +37,7 @@ class JobRecord:
     id: str
     owner: str | None  # the API key's name that submitted it (None on an open server)
     kind: Kind
-    spec: Any  # text: the request's parameters; batch: the list of checked job specs
+    spec: Any  # text: the request's parameters; batch: the list of checked job specs; train: see server.training
     status: str
     done: int  # segments (text) or jobs (batch) finished
     total: int  # 0 until a text job has started and been split into segments
@@ -61,8 +61,12 @@ class JobQueue:
     def job_folder(self, job_id: str) -> Path:
         return self.folder / job_id
 
-    def submit(self, owner: str | None, kind: Kind, spec: Any, total: int) -> JobRecord:
+    def submit(self, owner: str | None, kind: Kind, spec: Any, total: int, files: Path | None = None) -> JobRecord:
+        """Queue a job. `files`: a folder of inputs (a training job's clips), moved into the job's folder before
+        the job is visible to the worker."""
         job_id = "job_" + secrets.token_hex(8)
+        if files is not None:
+            files.replace(self.job_folder(job_id))
         with self._connect() as db:
             db.execute("INSERT INTO jobs (id, owner, kind, spec, status, total, created_at) "
                        "VALUES (?, ?, ?, ?, 'queued', ?, ?)",

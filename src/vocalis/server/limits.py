@@ -25,10 +25,14 @@ class BodyLimits:
     upload_file: int = 50 * MB
     # All the clips of one clone request, multipart overhead included.
     upload_total: int = 100 * MB
+    # All the clips of one training request: up to 10 minutes of speech, in whatever format it was recorded.
+    training_total: int = 400 * MB
 
     def for_request(self, method: str, path: str) -> int:
         if method == "POST" and path.rstrip("/") == "/v1/voices":
             return self.upload_total
+        if method == "POST" and path.startswith("/v1/voices/") and path.rstrip("/").endswith("/train"):
+            return self.training_total
         if method == "POST" and path.rstrip("/") == "/v1/jobs":
             return self.batch
         return self.json

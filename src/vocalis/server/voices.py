@@ -45,7 +45,7 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         speak until its owner consents: the answer holds the phrase they read (POST .../consent)."""
         Vocalis.check_clone_name(name)  # a bad or taken name fails before the clips are written or queued
         with tempfile.TemporaryDirectory() as folder:  # the clips are gone after the clone, kept or not
-            paths = [_saved(upload, limits.upload_file, Path(folder) / f"ref{k}{_suffix(upload)}", "references",
+            paths = [saved_upload(upload, limits.upload_file, Path(folder) / f"ref{k}{suffix_of(upload)}", "references",
                             f"reference {upload.filename!r} is over {size_text(limits.upload_file)}: "
                             "send 3-30 s of speech") for k, upload in enumerate(references)]
             with lock:
@@ -98,8 +98,9 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
 
         voice = load_voice(name)
         with tempfile.TemporaryDirectory() as folder:
-            clip = Audio.load(_saved(recording, limits.upload_file, Path(folder) / f"consent{_suffix(recording)}",
-                                     "recording", f"the recording is over {size_text(limits.upload_file)}"))
+            path = Path(folder) / f"consent{suffix_of(recording)}"
+            clip = Audio.load(saved_upload(recording, limits.upload_file, path, "recording",
+                                           f"the recording is over {size_text(limits.upload_file)}"))
         with lock:
             record, check = record_spoken(voice, clip, requester(request))
         if record is None:
@@ -120,7 +121,7 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         voice = load_voice(name)
         filename = Path(document.filename or "").name.strip(". ") or "document"  # kept in the record, as named
         with tempfile.TemporaryDirectory() as folder:
-            path = _saved(document, limits.upload_file, Path(folder) / filename, "document",
+            path = saved_upload(document, limits.upload_file, Path(folder) / filename, "document",
                           f"the document is over {size_text(limits.upload_file)}")
             record = grant_written(voice, path, requester(request))
         return {"voice": name, "consent": "granted", "record": _record_json(record)}
@@ -144,7 +145,7 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
     return router
 
 
-def _saved(upload: UploadFile, limit: int, path: Path, param: str, too_big: str) -> Path:
+def saved_upload(upload: UploadFile, limit: int, path: Path, param: str, too_big: str) -> Path:
     """The upload written to `path` (in a temporary folder); 413 with `too_big` when it is over `limit` bytes."""
     data = upload.file.read(limit + 1)
     if len(data) > limit:
@@ -153,7 +154,7 @@ def _saved(upload: UploadFile, limit: int, path: Path, param: str, too_big: str)
     return path
 
 
-def _suffix(upload: UploadFile) -> str:
+def suffix_of(upload: UploadFile) -> str:
     """The upload's extension, which tells the decoder its format."""
     return Path(upload.filename or "").suffix.lower()
 

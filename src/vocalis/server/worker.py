@@ -27,6 +27,7 @@ from vocalis.server.jobqueue import JobQueue, JobRecord
 from vocalis.server.schemas import JobRequest, emotion_of, engine_voice
 from vocalis.studio.jobs import Job
 from vocalis.text import segments
+from vocalis.voice.train import TrainingCancelled
 
 log = logging.getLogger("vocalis")
 SUFFIXES = {"opus": "ogg"}  # a result's file suffix, where it is not the format's name
@@ -86,8 +87,9 @@ class JobWorker:
         folder = self.queue.job_folder(job.id)
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            outcome = self._text(job, folder) if job.kind == "text" else self._batch(job, folder)
-        except _Stopped:
+            run = {"text": self._text, "batch": self._batch, "train": self._train}[job.kind]
+            outcome = run(job, folder)
+        except (_Stopped, TrainingCancelled):  # TrainingCancelled: the server stopped a training between steps
             return
         except _Cancelled:
             shutil.rmtree(folder, ignore_errors=True)
@@ -137,6 +139,21 @@ class JobWorker:
         partial.replace(folder / BATCH_RESULT)
         shutil.rmtree(items)
         return ("failed" if errors else "done"), errors, BATCH_RESULT, "application/zip"
+
+    def _train(self, job: JobRecord, folder: Path) -> Outcome:
+        """Few-shot training of the job's clips (in its folder). It runs outside the engine lock (it only reads
+        the shared model), so requests go on meanwhile; a server stop leaves its checkpoint, and the job
+        resumes from it on the next start. The clips go with the job's folder when it ends."""
+        spec = job.spec
+
+        def progress(p) -> None:  # noqa: ANN001 - a TrainProgress
+            self._progress(job.id, p.step, 0, round(p.fraction, 4))
+
+        self.engine.train([folder / clip for clip in spec["clips"]], spec["name"], spec["lang"],
+                          transcripts=spec.get("transcripts"), minutes=spec["minutes"], start=spec.get("start"),
+                          overwrite=spec.get("overwrite", False), who=_who(job), progress=progress,
+                          cancel=self._stop.is_set)
+        return "done", [], None, None
 
     def _render_item(self, job: JobRecord, item: Job, index: int, count: int) -> None:
         """One job of a batch into its output (and subtitles), with progress inside it."""

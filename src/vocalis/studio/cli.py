@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from vocalis.errors import VocalisError
 from vocalis.studio.eval_commands import add_eval_commands
+from vocalis.studio.train_command import add_train_command
 from vocalis.studio.trust_commands import add_trust_commands
 
 if TYPE_CHECKING:
@@ -426,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep = sub.add_parser("prepare", help="build the model caches now instead of on first use (a few minutes, once)")
     prep.set_defaults(run=cmd_prepare)
 
+    add_train_command(sub)
     add_trust_commands(sub)
     add_eval_commands(sub)
     return p

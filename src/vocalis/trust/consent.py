@@ -201,6 +201,16 @@ def grant_written(voice: Voice, document: Path, operator: str) -> ConsentRecord:
     return _grant(voice, "written", operator, {"document": Path(document).name, "document_sha256": digest})
 
 
+def carry_consent(source: Voice, voice: Voice, who: str) -> ConsentRecord | None:
+    """Give `voice` (trained from `source`, on recordings the caller found to be the same person) the
+    consent `source` holds, if it holds an active one; the new record names where it came from."""
+    record = consent_for(source)
+    if record is None or not record.active or source.id == voice.id:
+        return None
+    evidence = {**record.evidence, "carried_from": source.id, "carried_from_name": source.name}
+    return _grant(voice, record.kind, who, evidence)
+
+
 def revoke(voice: Voice, who: str) -> ConsentRecord:
     record = consent_for(voice)
     if record is None or not record.active:

@@ -35,19 +35,20 @@ def default_voice(lang: str) -> Voice:
 
 
 def resolve_voice(voice: str | Path | Voice) -> Voice:
-    """A Voice from a Voice, a built-in name, a library name, or a path to a saved .npz voice file."""
+    """A Voice from a Voice, a built-in name, a library name, or a path to a saved voice file (.npz, or
+    .safetensors for a trained voice)."""
     if isinstance(voice, Voice):
         return voice
-    from vocalis.voice.library import library_dir, load_voice
+    from vocalis.voice.library import SUFFIXES, library_file
 
     voices = builtin_voices()
     if str(voice) in voices:
         return voices[str(voice)]
     path = Path(voice)
-    if path.suffix == ".npz" and path.is_file():
+    if path.suffix in SUFFIXES and path.is_file():
         return Voice.load(path)
-    if (library_dir() / f"{voice}.npz").is_file():
-        return load_voice(str(voice))
+    if (path := library_file(str(voice))) is not None:
+        return Voice.load(path)
     raise VoiceNotFound(f"unknown voice {str(voice)!r}: choose a built-in voice ({', '.join(voices)}) or a cloned "
                         "one (`vocalis voices` or GET /v1/voices lists them); the command line also takes a "
-                        ".npz voice file")
+                        "voice file (.npz, or .safetensors for a trained voice)")

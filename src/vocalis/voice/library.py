@@ -1,4 +1,5 @@
-"""The local voice library: cloned voices saved as `NAME.npz` files under one data directory."""
+"""The local voice library under one data directory: cloned voices as `NAME.npz`, trained voices as
+`NAME.safetensors` (see `voice.voice`). A name is taken by at most one file."""
 
 from __future__ import annotations
 
@@ -39,18 +40,34 @@ def check_name(name: str) -> str:
     return name
 
 
+SUFFIXES = (".npz", ".safetensors")
+
+
 def voice_path(name: str) -> Path:
-    return library_dir() / f"{check_name(name)}.npz"
+    """The file of the library voice `name`: the one that exists, else where a clone would go."""
+    base = library_dir() / check_name(name)
+    return next((p for p in (base.with_suffix(s) for s in SUFFIXES) if p.is_file()), base.with_suffix(".npz"))
+
+
+def library_file(name: str) -> Path | None:
+    """The library's file for `name`, or None (no check of the name beyond its being a plain file name)."""
+    if not VOICE_NAME.match(name):
+        return None
+    return next((p for s in SUFFIXES if (p := library_dir() / f"{name}{s}").is_file()), None)
 
 
 def save_voice(voice: Voice, overwrite: bool = False) -> Path:
-    """Write `voice` under its name, atomically; an existing voice is kept unless `overwrite`."""
-    path = voice_path(voice.name)
-    if path.exists() and not overwrite:
+    """Write `voice` under its name, atomically; an existing voice is kept unless `overwrite` (then a file of
+    the other kind under the same name goes once the new one is in place)."""
+    old = voice_path(voice.name)
+    if old.exists() and not overwrite:
         raise VoiceError(f"a voice named {voice.name!r} already exists: pick another name or replace it")
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")  # writers never share it
+    path = old.with_suffix(voice.suffix)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp{voice.suffix}")  # never shared
     voice.save(tmp)
     tmp.replace(path)
+    if old != path:
+        old.unlink(missing_ok=True)
     return path
 
 
@@ -64,7 +81,8 @@ def load_voice(name: str) -> Voice:
 def library_voices() -> list[Voice]:
     """Every readable voice in the library, by name; unreadable files are skipped, not fatal."""
     voices = []
-    for path in sorted(library_dir().glob("*.npz")):
+    paths = [p for suffix in SUFFIXES for p in library_dir().glob(f"*{suffix}")]
+    for path in sorted(paths, key=lambda p: p.stem):
         if path.name.startswith("."):
             continue
         try:
@@ -93,7 +111,8 @@ def rename_voice(old: str, new: str) -> Path:
 
 
 def import_voice(path: str | Path, name: str | None = None, overwrite: bool = False) -> Voice:
-    """Add a voice file (a `.npz` saved by Vocalis, e.g. exported from another machine) to the library,
+    """Add a voice file (a `.npz` or trained `.safetensors` saved by Vocalis, e.g. exported from another
+    machine) to the library,
     under `name` or the name stored in it."""
     voice = Voice.load(path)
     if name:

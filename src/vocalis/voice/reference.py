@@ -124,7 +124,7 @@ def prepare_reference(
             )
         clipped_fraction = max(clipped_fraction, clipped)
 
-        regions = _speech_regions(audio)
+        regions = speech_regions(audio)
         if not regions:
             raise VoiceError(
                 f"no speech found in {label}: check it is the right file and that the voice is clearly audible"
@@ -210,7 +210,7 @@ def _speech_probabilities(audio: Audio) -> np.ndarray:
     return probs
 
 
-def _speech_regions(audio: Audio) -> list[tuple[float, float]]:
+def speech_regions(audio: Audio) -> list[tuple[float, float]]:
     """Speech as (start, end) seconds: VAD regions with pauses under MIN_GAP_S bridged, bursts under
     MIN_SPEECH_S dropped, PAD_S added each side and overlaps merged."""
     probs = _speech_probabilities(audio)

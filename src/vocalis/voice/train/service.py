@@ -1,0 +1,110 @@
+"""`Vocalis.train` behind the surfaces: pick the voice to start from, train, judge the result on the held-out
+utterances, carry consent over from the clone it started from, save it, and build its decoder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vocalis.audio import Audio
+from vocalis.errors import VoiceError
+from vocalis.voice.train.corpus import Aligned
+from vocalis.voice.train.intake import Corpus
+from vocalis.voice.train.options import TrainOptions, TrainProgress
+from vocalis.voice.train.trainer import finish, train
+from vocalis.voice.voice import Voice
+
+if TYPE_CHECKING:
+    from vocalis.pipeline import Vocalis
+
+START_SPEECH_S = 30.0  # of the training speech, what the instant clone to start from is fitted on
+
+
+def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options: TrainOptions,
+                start: str | None = None, overwrite: bool = False, who: str | None = None,
+                progress: Callable[[TrainProgress], None] = lambda _p: None,
+                cancel: Callable[[], bool] = lambda: False) -> Voice:
+    """Train `name` from `sources` and save it in the library (see `Vocalis.train`)."""
+    from vocalis.trust.audit import local_user
+    from vocalis.voice.library import library_file, load_voice, save_voice
+
+    existing = library_file(name)
+    begin_from = load_voice(start) if start else None
+    if existing is not None and begin_from is None and not overwrite:
+        begin_from = load_voice(name)
+        if begin_from.trained:
+            raise VoiceError(f"{name!r} is already a trained voice: pass overwrite (--overwrite) to train it again")
+    heard: dict[str, np.ndarray] = {}
+
+    def start_voice(corpus: Corpus) -> Voice:
+        from vocalis.trust.speaker_check import reference_embedding
+
+        reference = _start_reference(corpus)
+        heard["speaker"] = reference_embedding(reference.audio)
+        if begin_from is not None:
+            _check_same_person(begin_from, heard["speaker"])
+            return begin_from
+        say = lambda message: progress(TrainProgress("cloning", message, 0.1))  # noqa: E731
+        return tts.cloner.clone(reference, name, options.lang, say)
+
+    start_key = begin_from.id if begin_from is not None else "instant-clone"
+    voice, held = train(tts.acoustic, sources, name, options, start_voice, start_key, progress, cancel)
+    voice = replace(voice, speaker=heard.get("speaker", voice.speaker))  # a resumed run started before
+    progress(TrainProgress("finishing", "judging the voice on the held-out utterances", 0.97))
+    voice = replace(voice, meta={**voice.meta, "metrics": {**voice.meta["metrics"], **_judge(tts, voice, held)}})
+    if begin_from is not None:
+        from vocalis.trust.consent import carry_consent
+
+        carry_consent(begin_from, voice, who or local_user())
+    replaces_start = begin_from is not None and begin_from.name == name  # training a clone in place
+    save_voice(voice, overwrite=overwrite or replaces_start)
+    finish(name)
+    return voice
+
+
+def _start_reference(corpus: Corpus):  # noqa: ANN202 - a Reference
+    from vocalis.voice.reference import prepare_reference
+
+    return prepare_reference([u.audio for u in corpus.utterances], max_speech_s=START_SPEECH_S)
+
+
+def _check_same_person(begin_from: Voice, speaker: np.ndarray) -> None:
+    """Training a clone further needs recordings of the person it was cloned from."""
+    from vocalis.trust.speaker_check import SAME_SPEAKER_THRESHOLD
+
+    if begin_from.speaker is None:
+        return
+    a, b = begin_from.speaker, speaker
+    score = float((a[:256] @ b[:256] + a[256:] @ b[256:]) / 2)
+    if score < SAME_SPEAKER_THRESHOLD:
+        raise VoiceError(f"the clips do not sound like the person {begin_from.name!r} was cloned from (speaker "
+                         f"similarity {score:.2f}, needs {SAME_SPEAKER_THRESHOLD}): train a new name instead")
+
+
+def _judge(tts: Vocalis, voice: Voice, held: list[Aligned]) -> dict:
+    """The trained voice reading the held-out utterances' text: Whisper's error rate, and how close it is to
+    the recordings (mean of the GE2E and d-vector cosines, as the consent speaker check scores)."""
+    import torch
+
+    from vocalis.acoustic.tones import prosody_edit
+    from vocalis.asr import transcribe
+    from vocalis.eval.metrics import cer, wer
+    from vocalis.trust.speaker_check import reference_embedding
+
+    acoustic = tts.acoustic_for(voice)  # builds and caches the voice's int8 decoder
+    score = cer if voice.language == "zh" else wer
+    errors, similarity = [], []
+    for utt in held:
+        with torch.inference_mode():
+            enc, prosody = acoustic.plan(utt.ids, voice.style_for(len(utt.ids)),
+                                         edit=prosody_edit(None, voice.pitch_scale))
+            audio = Audio(acoustic.decode(enc, prosody), acoustic.sample_rate)
+        errors.append(score(utt.text, transcribe(audio, voice.language)))
+        a, b = reference_embedding(audio), reference_embedding(Audio(utt.samples, acoustic.sample_rate))
+        similarity.append(float((a[:256] @ b[:256] + a[256:] @ b[256:]) / 2))
+    return {"held_out_error_rate": round(float(np.mean(errors)), 3),
+            "held_out_similarity": round(float(np.mean(similarity)), 3)}

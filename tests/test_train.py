@@ -1,0 +1,144 @@
+"""Few-shot training for real: a tiny run (a few decoder steps) on real LJSpeech clips, interrupted and
+resumed; its voice file, the base-model check, consent, and the refusals of bad corpora."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from vocalis import Vocalis
+from vocalis.asr import transcribe
+from vocalis.audio import Audio
+from vocalis.errors import VoiceError
+from vocalis.eval.metrics import wer
+from vocalis.eval.speakers import cosine, dvector_embedding
+from vocalis.studio.cli import main
+from vocalis.trust.consent import ConsentError, grant_written
+from vocalis.voice.library import import_voice, library_voices, load_voice, rename_voice, voice_path
+from vocalis.voice.train import TrainingCancelled
+from vocalis.voice.voice import Voice
+
+SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
+LJ = SPEECH / "ljspeech" / "LJ"
+OTHER = SPEECH / "librispeech_test_other" / "367"
+STEPS = 30
+pytestmark = pytest.mark.skipif(not LJ.is_dir(), reason="shared speech data not available")
+
+
+def _transcripts() -> dict[str, str]:
+    with open(SPEECH / "MANIFEST.tsv", encoding="utf-8") as f:
+        return {Path(r["path"]).name: r["transcript"] for r in csv.DictReader(f, delimiter="\t")
+                if r["speaker_id"] == "LJ"}
+
+
+CLIPS = sorted(LJ.glob("LJ001-*.wav"))  # 8 clips, ~45 s of speech
+HELD_OUT_CLIP = LJ / "LJ049-0110_24K.wav"  # never trained on
+
+
+@pytest.fixture(scope="module")
+def trained(tts: Vocalis, tmp_path_factory):
+    """A run cancelled after its 4th step, then the same call again: it resumes and finishes."""
+    mp = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp("train-home")
+    mp.setenv("VOCALIS_HOME", str(home))
+    first, second = [], []
+    with pytest.raises(TrainingCancelled):
+        tts.train(CLIPS, "lj", transcripts=_transcripts(), steps=STEPS, progress=first.append,
+                  cancel=lambda: any(p.step >= 4 for p in first))
+    assert not voice_path("lj").exists()  # a cancelled run leaves the library as it was
+    voice = tts.train(CLIPS, "lj", transcripts=_transcripts(), steps=STEPS, progress=second.append)
+    yield voice, first, second, home
+    mp.undo()
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(trained):
+    voice, first, second, _ = trained
+    assert {p.stage for p in first} >= {"checking", "cloning", "aligning", "prosody", "training"}
+    assert max(p.step for p in first) == 4
+    steps = [p.step for p in second if p.stage == "training" and p.step]
+    assert steps[0] == 5 and steps[-1] == STEPS  # picked up after the 4th step, not from the start
+    assert not {"cloning", "aligning"} & {p.stage for p in second}  # the prepared corpus was kept
+    assert voice.meta["steps"] == STEPS
+    fractions = [p.fraction for p in second]
+    assert fractions == sorted(fractions) and all(0 <= f <= 1 for f in fractions)
+
+
+def test_the_held_out_loss_falls(trained):
+    metrics = trained[0].meta["metrics"]
+    assert metrics["held_out_loss"] < metrics["held_out_loss_start"] - 0.05, metrics
+
+
+def test_the_voice_file_round_trips(trained, monkeypatch, tmp_path):
+    voice, _, _, home = trained
+    monkeypatch.setenv("VOCALIS_HOME", str(home))
+    path = voice_path("lj")
+    assert path.suffix == ".safetensors" and path.stat().st_size < 5_000_000  # a few MB, never the recordings
+    loaded = load_voice("lj")
+    assert loaded.trained and loaded.id == voice.id and loaded.pitch_scale == voice.pitch_scale
+    assert all(np.array_equal(loaded.adapter[k], voice.adapter[k]) for k in voice.adapter)
+    assert len(voice.meta["training_sha256"]) == len(CLIPS) and voice.meta["utterances"]["held_out"] >= 1
+    exported = shutil.copy(path, tmp_path / "exported.safetensors")
+    monkeypatch.setenv("VOCALIS_HOME", str(tmp_path / "elsewhere"))
+    assert import_voice(exported, name="lj2").id == voice.id  # same content, same consent record
+    rename_voice("lj2", "lj3")
+    assert [v.name for v in library_voices()] == ["lj3"] and load_voice("lj3").trained
+
+
+def test_a_voice_for_another_base_model_is_refused(trained, tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    voice = trained[0]
+    path = voice.save(tmp_path / "lj.safetensors")
+    with safe_open(str(path), framework="numpy") as f:
+        header = f.metadata()
+    save_file(load_file(str(path)), str(path), metadata={**header, "base_model_sha256": "0" * 64})
+    with pytest.raises(VoiceError, match="another base model"):
+        Voice.load(path)
+
+
+def test_a_trained_voice_speaks_only_with_consent(trained, tts, monkeypatch, tmp_path):
+    voice, _, _, home = trained
+    monkeypatch.setenv("VOCALIS_HOME", str(home))
+    text = "The library opens at nine and closes early on Sundays."
+    with pytest.raises(ConsentError):
+        tts.synthesize(text, voice="lj")
+    document = tmp_path / "consent.txt"
+    document.write_text("LJSpeech is in the public domain.")
+    grant_written(voice, document, "test-operator")
+    audio = tts.synthesize(text, voice="lj")
+    assert wer(text, transcribe(audio, "en")) <= 0.2
+    # It sounds like the speaker: closer (independent d-vector) to a recording it never trained on than a
+    # built-in voice reading the same text.
+    truth = dvector_embedding(Audio.load(HELD_OUT_CLIP))
+    builtin = tts.synthesize(text, voice="jf_tebukuro")
+    assert cosine(dvector_embedding(audio), truth) > cosine(dvector_embedding(builtin), truth)
+
+
+def test_too_little_speech_is_refused(tts):
+    with pytest.raises(VoiceError, match="at least 30 s"):
+        tts.train(CLIPS[:2], "short", transcripts=_transcripts())
+
+
+def test_several_speakers_are_refused(tts):
+    others = sorted(OTHER.glob("*.flac"))[:2]
+    with pytest.raises(VoiceError, match="another person"):
+        tts.train([*CLIPS, *others], "mixed", transcripts=_transcripts())
+
+
+def test_clipping_is_refused(tts, tmp_path):
+    samples, rate = sf.read(CLIPS[0], dtype="float32")
+    loud = tmp_path / "loud.wav"
+    sf.write(loud, np.clip(samples * 30, -1, 1), rate)
+    with pytest.raises(VoiceError, match="clipped"):
+        tts.train([loud, *CLIPS[1:]], "loud", transcripts=_transcripts())
+
+
+def test_cli_train_refuses_with_one_line(capsys, tmp_path):
+    assert main(["train", "someone", str(tmp_path / "missing.wav")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["train", "someone", *map(str, CLIPS[:2]), "-q"]) == 2
+    assert "at least 30 s" in capsys.readouterr().err
