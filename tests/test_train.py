@@ -59,7 +59,8 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(trained):
     assert {p.stage for p in first} >= {"checking", "cloning", "aligning", "prosody", "training"}
     assert max(p.step for p in first) == 4
     steps = [p.step for p in second if p.stage == "training" and p.step]
-    assert steps[0] == 5 and steps[-1] == STEPS  # picked up after the 4th step, not from the start
+    # Picked up where it stopped (the step under way when the cancel came is kept), not from the start.
+    assert 5 <= steps[0] <= 6 and steps[-1] == STEPS
     assert not {"cloning", "aligning"} & {p.stage for p in second}  # the prepared corpus was kept
     assert voice.meta["steps"] == STEPS
     fractions = [p.fraction for p in second]

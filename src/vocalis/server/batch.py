@@ -16,7 +16,8 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/x-jsonlines", "application/jsonlines")
 MAX_JOBS = 1000
 SOURCE = "batch"
-_FILE_SUFFIXES = {".npz", ".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".webm", ".aac"}  # read as files
+# read as files
+_FILE_SUFFIXES = {".npz", ".safetensors", ".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".webm", ".aac"}
 
 
 def parse_batch(body: bytes, media_type: str) -> list[dict[str, Any]]:

@@ -68,7 +68,7 @@ def engine_voice(name: str) -> str | None:
     Only names: a path would let a client probe and read files on the server."""
     if name == "default":
         return None
-    if not VOICE_NAME.match(name) or name.lower().endswith(".npz"):
+    if not VOICE_NAME.match(name) or name.lower().endswith((".npz", ".safetensors")):
         raise VocalisError(f"voice {name!r} is not a voice name: GET /v1/voices lists them")
     return OPENAI_VOICES.get(name, name)
 

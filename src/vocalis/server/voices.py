@@ -34,8 +34,8 @@ def voice_routes(engine: Vocalis, lock: EngineLock, limits: BodyLimits) -> APIRo
         from vocalis.voice.library import library_voices
 
         built = [{"name": v.name, "language": v.language, "kind": "builtin"} for v in builtin_voices().values()]
-        cloned = [{"name": v.name, "language": v.language, "kind": "cloned", "consent": consent_state(v)}
-                  for v in library_voices()]
+        cloned = [{"name": v.name, "language": v.language, "kind": "trained" if v.trained else "cloned",
+                   "consent": consent_state(v)} for v in library_voices()]
         return {"voices": built + cloned, "openai_aliases": OPENAI_VOICES}
 
     @router.post("", status_code=201)

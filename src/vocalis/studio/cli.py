@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 JOB_EXAMPLE = """job file (one job as below, or a list of them under `jobs:`):
   text: "I can't believe you did that."
-  speaker_reference: ana              # a voice name, a .npz voice, or a clip to clone (cached)
+  speaker_reference: ana              # a voice name, a voice file, or a clip to clone (cached)
   lang: auto
   emotion_control:
     method: text                      # speaker | vector | text | audio | mix
@@ -232,10 +232,11 @@ def cmd_voices(args: argparse.Namespace) -> None:
         mark = f"  (default for {defaults[v.name]})" if v.name in defaults else ""
         print(f"  {v.name:<15} {v.language}  {v.description}{mark}")
     cloned = library_voices()
-    print(f"cloned ({library_dir()}):" if cloned else f"cloned: none yet ({library_dir()})")
+    print(f"cloned and trained ({library_dir()}):" if cloned else f"cloned: none yet ({library_dir()})")
     for v in cloned:
         created = v.meta.get("created_at", "?")
-        print(f"  {v.name:<15} {v.language}  {v.meta.get('speech_s', '?')} s of speech, {created}")
+        kind = "trained" if v.trained else "cloned"
+        print(f"  {v.name:<15} {v.language}  {kind}, {v.meta.get('speech_s', '?')} s of speech, {created}")
 
 
 def cmd_clone(args: argparse.Namespace) -> None:
@@ -324,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("text", nargs="?", help="text to speak ('-' or omitted: read standard input)")
     say.add_argument("-f", "--file", help="read the text from this UTF-8 file")
     say.add_argument("-v", "--voice",
-                     help="built-in or cloned voice name, or a .npz voice file (default: best for the language)")
+                     help="built-in, cloned or trained voice name, or a voice file (default: best for the language)")
     say.add_argument("-o", "--output", default="out.wav", help="output file: .wav .flac .mp3 .ogg (default out.wav)")
     say.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
     timing = say.add_argument_group("timing (free by default)")
@@ -345,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Render every cue of an .srt or .vtt file into its time slot, fitted to the "
                                      "slot exactly, and write the whole aligned track.")
     dub.add_argument("input", metavar="FILE", help=".srt or .vtt subtitles to speak")
-    dub.add_argument("-v", "--voice", help="built-in or cloned voice name, or a .npz voice file")
+    dub.add_argument("-v", "--voice", help="built-in, cloned or trained voice name, or a voice file")
     dub.add_argument("-o", "--output", default="track.wav", help="output track (default track.wav)")
     dub.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
     _add_emotion_args(dub)
@@ -405,8 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_emotion_args(emo, description=False)
     emo.set_defaults(run=cmd_emotion)
 
-    voices = sub.add_parser("voices", help="list the voices (built-in and cloned)")
-    voices.add_argument("--delete", metavar="NAME", help="delete a cloned voice from the library")
+    voices = sub.add_parser("voices", help="list the voices (built-in, cloned and trained)")
+    voices.add_argument("--delete", metavar="NAME", help="delete a cloned or trained voice from the library")
     voices.set_defaults(run=cmd_voices)
 
     clone = sub.add_parser("clone", help="clone a voice from 3-30 s of someone's speech",

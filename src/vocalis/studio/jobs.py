@@ -1,7 +1,7 @@
 """YAML job files (`vocalis run job.yaml`): the seed's shape, checked whole before anything renders.
 
     text: ...
-    speaker_reference: VOICE | voice.npz | clip.wav
+    speaker_reference: VOICE | voice.npz | voice.safetensors | clip.wav
     emotion_control: {method: speaker|vector|text|audio|mix, vector|description|audio|mix: ..., weight: 0-1}
     duration_control: {mode: free|controlled, ratio: SPEED | seconds: S}
     output: out.wav
@@ -129,7 +129,7 @@ def _speaker(ref: object, where: str, base: Path) -> tuple[str | None, Path | No
         if not clip.is_file():
             raise VocalisError(f"{where}: speaker_reference {clip} not found")
         return None, clip
-    if ref.endswith(".npz"):
+    if ref.endswith((".npz", ".safetensors")):
         return str(base / ref), None
     return ref, None
 

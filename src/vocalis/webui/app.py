@@ -1,4 +1,4 @@
-"""The web UI: four tabs around one engine, in English or Chinese, with nothing fetched from outside
+"""The web UI: five tabs around one engine, in English or Chinese, with nothing fetched from outside
 the machine (no analytics, no share link, no web fonts)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from vocalis.webui.history_tab import build_history_tab
 from vocalis.webui.i18n import LANGUAGES, T, Translator
 from vocalis.webui.library_tab import build_library_tab
 from vocalis.webui.speak_tab import build_speak_tab
+from vocalis.webui.train_tab import build_train_tab
 
 # System fonts only: Gradio's default theme would load web fonts.
 THEME = gr.themes.Default(primary_hue="indigo", font=["ui-sans-serif", "system-ui", "sans-serif"],
@@ -43,6 +44,8 @@ def create_ui(tts: Vocalis | None = None) -> gr.Blocks:
                 speak = build_speak_tab(tr, engine, ui_lang)
             with tr.make(gr.Tab, label=T("tab.clone"), id="clone", elem_id="tab-clone"):
                 cloned = build_clone_tab(tr, engine, ui_lang)
+            with tr.make(gr.Tab, label=T("tab.train"), id="train", elem_id="tab-train") as train_tab:
+                train = build_train_tab(tr, engine, ui_lang)
             with tr.make(gr.Tab, label=T("tab.library"), id="library", elem_id="tab-library"):
                 library = build_library_tab(tr, engine, ui_lang, speak, tabs)
             with tr.make(gr.Tab, label=T("tab.history"), id="history", elem_id="tab-history"):
@@ -50,12 +53,20 @@ def create_ui(tts: Vocalis | None = None) -> gr.Blocks:
 
         voice_state = [ui_lang, library.voice, speak.voice]
         speak.rendered.success(history.refresh, [ui_lang, history.entry], history.outputs, show_progress="hidden")
-        cloned.success(library.refresh_voices, voice_state, library.voice_outputs, show_progress="hidden")
+        start_state = [ui_lang, train.start]
+        cloned.success(library.refresh_voices, voice_state, library.voice_outputs, show_progress="hidden") \
+            .then(train.refresh_starts, start_state, train.start, show_progress="hidden")
+        train.trained.success(library.refresh_voices, voice_state, library.voice_outputs, show_progress="hidden") \
+            .then(train.refresh_starts, start_state, train.start, show_progress="hidden")  # a clone trained in place
+        # The Library may have renamed, deleted or imported clones since: the start list as it is now.
+        train_tab.select(train.refresh_starts, start_state, train.start, show_progress="hidden")
         ui_lang.change(tr.updates, ui_lang, tr.components, show_progress="hidden") \
             .then(library.refresh_voices, voice_state, library.voice_outputs, show_progress="hidden") \
+            .then(train.refresh_starts, start_state, train.start, show_progress="hidden") \
             .then(history.refresh, [ui_lang, history.entry], history.outputs, show_progress="hidden")
         # Lists as they are now (the page may be opened long after it was built), and the browser's language.
         ui.load(library.refresh_voices, voice_state, library.voice_outputs, show_progress="hidden") \
+            .then(train.refresh_starts, start_state, train.start, show_progress="hidden") \
             .then(history.refresh, [ui_lang, history.entry], history.outputs, show_progress="hidden") \
             .then(None, None, ui_lang, js=BROWSER_LANGUAGE)
     return ui
@@ -66,7 +77,8 @@ def launch(tts: Vocalis | None = None, host: str = "127.0.0.1", port: int = 7860
     in a background thread until `close()`)."""
     ui = create_ui(tts)
     # One run of each event at a time; renders and clones share one slot (concurrency_id="engine"), so
-    # a waiting user sees their place in the queue rather than a stalled progress bar.
+    # a waiting user sees their place in the queue rather than a stalled progress bar. Training has a slot
+    # of its own ("train"): one at a time, beside the renders (see Engine.beside).
     ui.queue(default_concurrency_limit=1)
     try:
         ui.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, theme=THEME,

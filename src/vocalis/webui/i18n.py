@@ -24,6 +24,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.language": ("Interface language", "界面语言"),
     "tab.speak": ("Speak", "朗读"),
     "tab.clone": ("Clone", "克隆"),
+    "tab.train": ("Train", "训练"),
     "tab.library": ("Library", "声音库"),
     "tab.history": ("History", "历史"),
     # Speak
@@ -140,6 +141,72 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "phrase aloud, or an operator grants written consent (`vocalis consent grant`).",
                             "**{name} 还不能使用**：需要被克隆者本人同意。请在下方让其朗读同意语句，"
                             "或由管理员授予书面同意（`vocalis consent grant`）。"),
+    # Train
+    "train.intro": ("Train a voice on 30 s to 10 min of one person's speech (a few minutes gives the closest "
+                    "voice): it starts from an instant clone and learns how the recordings sound. Any common "
+                    "audio or video format; check the recordings before the long run.",
+                    "用某人 30 秒到 10 分钟的语音训练声音（几分钟效果最好）：从即时克隆出发，学习录音的音色。"
+                    "支持常见音频和视频格式；长时间训练前请先检查录音。"),
+    "train.clips": ("Recordings of one person", "同一人的录音"),
+    "train.transcripts": ("Transcripts (optional)", "文字稿（可选）"),
+    "train.transcripts.info": ("One line per clip: its file name, a tab (or '|'), what it says. Clips without "
+                               "one are transcribed by Whisper (slower).",
+                               "每个片段一行：文件名、制表符（或 '|'）、内容。"
+                               "没有文字稿的片段由 Whisper 转写（较慢）。"),
+    "train.name": ("Name", "名称"),
+    "train.lang": ("Language of the recordings", "录音语言"),
+    "train.minutes": ("Training time (minutes)", "训练时长（分钟）"),
+    "train.minutes.info": ("The whole run, preparation included; the best point within it is kept.",
+                           "整个过程的时长，包括准备；保留其中效果最好的结果。"),
+    "train.start": ("Start from a clone", "从克隆声音开始"),
+    "train.start.info": ("A clone of the same person: the trained voice keeps its consent. Otherwise a new "
+                         "instant clone of the recordings.",
+                         "同一人的克隆声音：训练后的声音沿用其授权。否则从录音新建即时克隆。"),
+    "train.start.none": ("New instant clone", "新建即时克隆"),
+    "train.overwrite": ("Replace a trained voice of the same name", "替换同名的训练声音"),
+    "train.check_button": ("Check recordings", "检查录音"),
+    "train.button": ("Train voice", "训练声音"),
+    "train.cancel": ("Cancel training", "取消训练"),
+    "train.cancelling": ("Stopping after the current step…", "将在当前步骤后停止…"),
+    "train.check": ("Recording check", "录音检查"),
+    "train.clips_n": ("Clips", "片段"),
+    "train.utterances": ("Utterances", "语句"),
+    "train.by_whisper": ("transcribed by Whisper", "由 Whisper 转写"),
+    "train.ready": ("Ready to train.", "可以开始训练。"),
+    "train.need_clips": ("Add the recordings first.", "请先添加录音。"),
+    "train.need_name": ("Give the voice a name.", "请为声音命名。"),
+    "train.eta": ("{message} · about {eta} left", "{message} · 约剩 {eta}"),
+    "train.result": ("Result", "结果"),
+    "train.saved": ("Saved **{name}** in the library: {steps} training steps in {seconds:.0f} s on {speech:.0f} s "
+                    "of speech, starting from {start}.",
+                    "已将 **{name}** 存入声音库：基于 {speech:.0f} 秒语音、从 {start} 出发，训练 {steps} 步，"
+                    "用时 {seconds:.0f} 秒。"),
+    "train.metrics": ("Measured on recordings held out of the training:", "在未参与训练的录音上测得："),
+    "train.similarity": ("Speaker similarity", "说话人相似度"),
+    "train.similarity.help": ("1 = the same voice", "1 为完全相同"),
+    "train.error_rate": ("Error rate reading their text", "朗读其文本的错误率"),
+    "train.error_rate.help": ("Whisper; words, or characters for Mandarin", "Whisper 识别；英文按词，中文按字"),
+    "train.loss": ("Reconstruction loss", "重建损失"),
+    "train.loss.help": ("before → after training, lower is closer", "训练前 → 训练后，越低越接近"),
+    "train.keeps_consent": ("It keeps the consent given for {start}: it can speak now.",
+                            "沿用 {start} 的授权：现在即可使用。"),
+    "train.needs_consent": ("**{name} cannot speak yet**: the person it copies must consent, in the Consent panel "
+                            "of the Clone tab (or `vocalis consent grant`).",
+                            "**{name} 还不能使用**：需要被模仿者本人在“克隆”页的授权同意面板中同意"
+                            "（或使用 `vocalis consent grant`）。"),
+    "train.cancelled": ("Training cancelled. Its checkpoint is kept: train again with the same recordings and "
+                        "settings to resume.",
+                        "训练已取消。检查点已保留：用相同的录音和设置再次训练即可继续。"),
+    "train.instant": ("an instant clone of the recordings", "录音的即时克隆"),
+    "train.compare_text": ("Comparison sentence", "对比句子"),
+    "train.compare_text.info": ("Voices without consent yet say the fixed preview sentence instead.",
+                                "尚未获得授权的声音改为朗读固定的试听句子。"),
+    "train.compare": ("Compare again", "重新对比"),
+    "train.before": ("Before: the voice it started from", "训练前：起点声音"),
+    "train.after": ("After: the trained voice", "训练后：训练出的声音"),
+    "train.fixed_sentence": ("Both say the fixed preview sentence until they have consent.",
+                             "获得授权前，两者都朗读固定的试听句子。"),
+    "train.need_result": ("Train a voice first.", "请先训练一个声音。"),
     # Consent (Clone tab)
     "consent.title": ("Consent", "授权同意"),
     "consent.help": ("A cloned voice speaks only with consent from the person it copies. They read the phrase "
@@ -178,9 +245,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "library.rename": ("Rename", "重命名"),
     "library.delete": ("Delete", "删除"),
     "library.delete_confirm": ("Delete this voice from the library?", "从声音库中删除这个声音？"),
-    "library.export": ("Export .npz", "导出 .npz"),
+    "library.export": ("Export voice file", "导出声音文件"),
     "library.export_file": ("Voice file", "声音文件"),
-    "library.import": ("Import a voice file (.npz)", "导入声音文件（.npz）"),
+    "library.import": ("Import a voice file (.npz or .safetensors)", "导入声音文件（.npz 或 .safetensors）"),
     "library.import_name": ("Name for the imported voice (empty: keep its own)", "导入后的名称（留空则保留原名）"),
     "library.import_button": ("Import", "导入"),
     "library.renamed": ("Renamed {old} to {new}.", "已将 {old} 重命名为 {new}。"),
@@ -189,7 +256,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "library.builtin_readonly": ("{name} is a built-in voice: only cloned voices can be renamed, deleted or exported.",
                                  "{name} 是内置声音：只有克隆的声音可以重命名、删除或导出。"),
     "library.pick": ("Pick a voice first.", "请先选择一个声音。"),
-    "library.need_file": ("Choose a .npz voice file to import.", "请选择要导入的 .npz 声音文件。"),
+    "library.need_file": ("Choose a voice file (.npz or .safetensors) to import.",
+                          "请选择要导入的声音文件（.npz 或 .safetensors）。"),
     "col.name": ("Name", "名称"),
     "col.kind": ("Kind", "类型"),
     "col.about": ("About", "说明"),
@@ -197,6 +265,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind.builtin": ("built-in", "内置"),
     "kind.cloned": ("cloned", "克隆"),
     "kind.imported": ("imported", "导入"),
+    "kind.trained": ("trained", "训练"),
+    "library.trained_on": ("trained on {seconds:.1f} s of speech ({steps} steps)",
+                           "由 {seconds:.1f} 秒语音训练（{steps} 步）"),
     "library.cloned_from": ("cloned from {seconds:.1f} s of speech", "由 {seconds:.1f} 秒语音克隆"),
     "presets": ("Presets", "预设"),
     "presets.help": ("A preset keeps the Speak tab's voice, emotion and timing. A clip's emotion is kept as "

@@ -1,5 +1,5 @@
-"""The Library tab: every voice listed and previewed; cloned ones renamed, deleted, exported and
-imported as `.npz` files; and presets of the Speak tab's settings."""
+"""The Library tab: every voice listed and previewed; cloned and trained ones renamed, deleted, exported
+and imported as voice files (`.npz`, `.safetensors`); and presets of the Speak tab's settings."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def build_library_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio, speak: 
     exported = tr.make(gr.File, label=T("library.export_file"), interactive=False, visible=False,
                        elem_id="library-export-file")
     with tr.make(gr.Accordion, label=T("library.import"), open=False), gr.Row():
-        upload = gr.File(file_types=[".npz"], show_label=False, elem_id="library-import-file", scale=2)
+        upload = gr.File(file_types=[".npz", ".safetensors"], show_label=False, elem_id="library-import-file", scale=2)
         import_name = tr.make(gr.Textbox, label=T("library.import_name"), scale=2)
         import_button = tr.make(gr.Button, value=T("library.import_button"), scale=1)
     library = LibraryTab(table, voice, speak.voice)

@@ -1,4 +1,4 @@
-"""The voices as the interface lists them: built-in first, then the library's clones."""
+"""The voices as the interface lists them: built-in first, then the library's clones and trained voices."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pandas as pd
 
 from vocalis.voice import builtin_voices
 from vocalis.voice.library import library_voices
+from vocalis.voice.voice import Voice
 from vocalis.webui.i18n import t
 from vocalis.webui.settings import AUTO_VOICE
 
@@ -29,10 +30,18 @@ def voice_table(lang: str) -> pd.DataFrame:
 
     rows = [(v.name, t("kind.builtin", lang), v.language, v.description, "", "") for v in builtin_voices().values()]
     for v in library_voices():
-        cloned = v.meta.get("source") == "clone"
-        about = t("library.cloned_from", lang, seconds=v.meta["speech_s"]) if "speech_s" in v.meta else v.description
+        kind = "trained" if v.trained else "cloned" if v.meta.get("source") == "clone" else "imported"
         state = consent_state(v)  # an imported copy of a built-in voice needs none: no label
-        rows.append((v.name, t("kind.cloned" if cloned else "kind.imported", lang), v.language, about,
-                     v.meta.get("created_at", ""), "" if state == "builtin" else t(f"consent.state.{state}", lang)))
+        rows.append((v.name, t(f"kind.{kind}", lang), v.language, _about(v, lang), v.meta.get("created_at", ""),
+                     "" if state == "builtin" else t(f"consent.state.{state}", lang)))
     columns = [t(k, lang) for k in ("col.name", "col.kind", "col.lang", "col.about", "col.created", "col.consent")]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _about(voice: Voice, lang: str) -> str:
+    """What the voice was made from, when the library knows it."""
+    if "speech_s" not in voice.meta:
+        return voice.description
+    if voice.trained:
+        return t("library.trained_on", lang, seconds=voice.meta["speech_s"], steps=voice.meta.get("steps", 0))
+    return t("library.cloned_from", lang, seconds=voice.meta["speech_s"])

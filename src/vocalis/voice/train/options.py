@@ -27,7 +27,7 @@ class DecoderFit:
 
     parts: tuple[str, ...] = ("bias", "lora")  # see adapter.PARTS
     rank: int = 4
-    lr: float = 1e-3
+    lr: float = 2e-3
     timbre_lr: float = 1e-2
     train_timbre: bool = True
     window: int = 48  # frames decoded per step (1.2 s)
