@@ -13,12 +13,12 @@ import numpy as np
 
 from vocalis.acoustic import assets
 from vocalis.acoustic.pieces import decode_pieces
-from vocalis.acoustic.timing import fit_durations, lead_cut, shortest_frames, trim_edges
+from vocalis.acoustic.timing import DurationFit, fit_durations, lead_cut, shortest_frames, trim_edges
 from vocalis.acoustic.tones import MandarinTones, prosody_edit
 from vocalis.audio import Audio, to_pcm16
 from vocalis.emotion import Emotion
 from vocalis.emotion.prosody import ProsodyShift, prosody_shift, shape_level, shift_pitch
-from vocalis.errors import DurationError, LanguageError, TextError, VocalisError, VoiceError
+from vocalis.errors import LanguageError, TextError, VocalisError, VoiceError
 from vocalis.text import Segment, detect_language, segments
 from vocalis.text.api import MIN_PHONEMES
 from vocalis.trust.provenance import Credentials
@@ -171,7 +171,7 @@ class Vocalis:
         jobs = list(jobs)
         if not jobs:
             raise TextError("nothing to say: the text has no readable words")
-        fit = _Fit(round(duration * self.sample_rate), [self._natural(j, voice) for j in jobs], self.sample_rate)
+        fit = DurationFit(round(duration * self.sample_rate), [self._natural(j, voice) for j in jobs], self.sample_rate)
         _warn_if_strained(fit.speed, jobs)
         return self._render(iter(jobs), voice, 1.0, shift, fit, low_latency)
 
@@ -199,7 +199,7 @@ class Vocalis:
                        params={**params, "complete": complete}, output_sha256=digest.hexdigest(), mark_id=mark_id)
 
     def _render(self, jobs: Iterator[_Job], voice: Voice, speed: float, shift: ProsodyShift,
-                fit: _Fit | None = None, low_latency: bool = False) -> Iterator[Chunk]:
+                fit: DurationFit | None = None, low_latency: bool = False) -> Iterator[Chunk]:
         """Free timing when `fit` is None; else the frames and pauses it planned."""
         start = 0
         spoken = False
@@ -290,10 +290,9 @@ class Vocalis:
             raise LanguageError(f"unknown language {lang!r} for a trained voice: use en or zh")
         if not 1 <= minutes <= 120:
             raise VocalisError(f"--minutes {minutes} is out of range: use 1 to 120")
-        if start is None:
-            from vocalis.voice.library import check_name
+        from vocalis.voice.library import check_name
 
-            check_name(name)
+        check_name(name)  # a bad name fails before minutes of work
         options = TrainOptions(lang=lang, minutes=minutes, transcripts=transcripts, steps=steps)
         return train_voice(self, clips, name, options, start, overwrite, who,
                            progress or (lambda _p: None), cancel or (lambda: False))
@@ -352,41 +351,6 @@ class Vocalis:
         voice = resolve_voice(voice)
         require_consent(voice)
         return voice
-
-
-class _Fit:
-    """Where each segment's speech and pause end when the whole must last `total` samples: natural
-    lengths stretched by one factor, boundaries rounded on the running total so errors never add up."""
-
-    def __init__(self, total: int, natural: list[tuple[int, int, float]], sample_rate: int):
-        ends, t = [], 0.0  # natural speech end and pause end of each segment, in samples
-        for k, (frames, _, pause) in enumerate(natural):
-            t += frames * assets.FRAME
-            speech_end = t
-            t += 0.0 if k == len(natural) - 1 else pause * sample_rate
-            ends.append((speech_end, t))
-        # A segment cannot go below one frame per phoneme: the stretch that brings the tightest one there.
-        least = max(shortest / frames for frames, shortest, _ in natural)
-        if total < least * t:
-            raise DurationError(f"{total / sample_rate:.2f} s is too short for this text: it needs at least "
-                               f"{least * t / sample_rate:.2f} s (about {t / sample_rate:.1f} s at natural speed)")
-        self.stretch = total / t
-        self.speed = t / total
-        self.total = total
-        self._ends = ends
-        self._shortest = [shortest for _, shortest, _ in natural]
-
-    def frames(self, k: int) -> int:
-        prev = 0.0 if k == 0 else self._ends[k - 1][1] * self.stretch
-        frames = round((self._ends[k][0] * self.stretch - round(prev)) / assets.FRAME)
-        return max(frames, self._shortest[k])
-
-    def pause(self, k: int, position: int) -> int:
-        """Samples of pause after segment k, whose speech ends at `position`. The last segment's pads or
-        trims the whole to exactly `total` (under a frame); a middle one never goes below zero."""
-        if k == len(self._ends) - 1:
-            return self.total - position
-        return max(round(self._ends[k][1] * self.stretch) - position, 0)
 
 
 def _warn_if_strained(speed: float, jobs: list[_Job]) -> None:

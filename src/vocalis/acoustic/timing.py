@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vocalis.acoustic.assets import FRAME
 from vocalis.errors import DurationError
 
 # Kokoro renders 0.3-0.6 s of silence at each end of a segment: the leading boundary token, and the
@@ -65,3 +66,38 @@ def shortest_frames(durations: np.ndarray, tail: int = 1) -> int:
     """The fewest frames `fit_durations` can fit these durations into: one per inner token."""
     d = trim_edges(durations, tail)
     return int(d[0] + d[-tail:].sum() + len(d) - 1 - tail)
+
+
+class DurationFit:
+    """Where each segment's speech and pause end when the whole must last `total` samples: natural
+    lengths stretched by one factor, boundaries rounded on the running total so errors never add up."""
+
+    def __init__(self, total: int, natural: list[tuple[int, int, float]], sample_rate: int):
+        ends, t = [], 0.0  # natural speech end and pause end of each segment, in samples
+        for k, (frames, _, pause) in enumerate(natural):
+            t += frames * FRAME
+            speech_end = t
+            t += 0.0 if k == len(natural) - 1 else pause * sample_rate
+            ends.append((speech_end, t))
+        # A segment cannot go below one frame per phoneme: the stretch that brings the tightest one there.
+        least = max(shortest / frames for frames, shortest, _ in natural)
+        if total < least * t:
+            raise DurationError(f"{total / sample_rate:.2f} s is too short for this text: it needs at least "
+                               f"{least * t / sample_rate:.2f} s (about {t / sample_rate:.1f} s at natural speed)")
+        self.stretch = total / t
+        self.speed = t / total
+        self.total = total
+        self._ends = ends
+        self._shortest = [shortest for _, shortest, _ in natural]
+
+    def frames(self, k: int) -> int:
+        prev = 0.0 if k == 0 else self._ends[k - 1][1] * self.stretch
+        frames = round((self._ends[k][0] * self.stretch - round(prev)) / FRAME)
+        return max(frames, self._shortest[k])
+
+    def pause(self, k: int, position: int) -> int:
+        """Samples of pause after segment k, whose speech ends at `position`. The last segment's pads or
+        trims the whole to exactly `total` (under a frame); a middle one never goes below zero."""
+        if k == len(self._ends) - 1:
+            return self.total - position
+        return max(round(self._ends[k][1] * self.stretch) - position, 0)

@@ -30,14 +30,9 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
                 cancel: Callable[[], bool] = lambda: False) -> Voice:
     """Train `name` from `sources` and save it in the library (see `Vocalis.train`)."""
     from vocalis.trust.audit import local_user
-    from vocalis.voice.library import library_file, load_voice, save_voice
+    from vocalis.voice.library import save_voice
 
-    existing = library_file(name)
-    begin_from = load_voice(start) if start else None
-    if existing is not None and begin_from is None and not overwrite:
-        begin_from = load_voice(name)
-        if begin_from.trained:
-            raise VoiceError(f"{name!r} is already a trained voice: pass overwrite (--overwrite) to train it again")
+    begin_from = _start_voice(name, start, overwrite)
     heard: dict[str, np.ndarray] = {}
 
     def start_voice(corpus: Corpus) -> Voice:
@@ -66,6 +61,27 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
     return voice
 
 
+def _start_voice(name: str, start: str | None, overwrite: bool) -> Voice | None:
+    """The library clone training starts from (None: a new instant clone), checked before any work: the
+    clone `start`, or `name` itself when it is a clone (trained in place, unless `overwrite` asks for a
+    fresh start). A name taken by another voice needs `overwrite`."""
+    from vocalis.voice.library import library_file, load_voice
+
+    existing = library_file(name)
+    if start is not None:
+        if existing is not None and start != name and not overwrite:
+            raise VoiceError(f"a voice named {name!r} already exists: pick another name or pass overwrite")
+        begin_from = load_voice(start)
+    elif existing is not None and not overwrite:
+        begin_from = load_voice(name)
+    else:
+        return None
+    if begin_from.trained:
+        raise VoiceError(f"{begin_from.name!r} is already a trained voice: train from a clone, or pass overwrite "
+                         "(--overwrite) to train it again from a new instant clone")
+    return begin_from
+
+
 def _start_reference(corpus: Corpus):  # noqa: ANN202 - a Reference
     from vocalis.voice.reference import prepare_reference
 
@@ -74,12 +90,11 @@ def _start_reference(corpus: Corpus):  # noqa: ANN202 - a Reference
 
 def _check_same_person(begin_from: Voice, speaker: np.ndarray) -> None:
     """Training a clone further needs recordings of the person it was cloned from."""
-    from vocalis.trust.speaker_check import SAME_SPEAKER_THRESHOLD
+    from vocalis.trust.speaker_check import SAME_SPEAKER_THRESHOLD, similarity
 
     if begin_from.speaker is None:
         return
-    a, b = begin_from.speaker, speaker
-    score = float((a[:256] @ b[:256] + a[256:] @ b[256:]) / 2)
+    score = similarity(begin_from.speaker, speaker)
     if score < SAME_SPEAKER_THRESHOLD:
         raise VoiceError(f"the clips do not sound like the person {begin_from.name!r} was cloned from (speaker "
                          f"similarity {score:.2f}, needs {SAME_SPEAKER_THRESHOLD}): train a new name instead")
@@ -93,18 +108,18 @@ def _judge(tts: Vocalis, voice: Voice, held: list[Aligned]) -> dict:
     from vocalis.acoustic.tones import prosody_edit
     from vocalis.asr import transcribe
     from vocalis.eval.metrics import cer, wer
-    from vocalis.trust.speaker_check import reference_embedding
+    from vocalis.trust.speaker_check import reference_embedding, similarity
 
     acoustic = tts.acoustic_for(voice)  # builds and caches the voice's int8 decoder
     score = cer if voice.language == "zh" else wer
-    errors, similarity = [], []
+    errors, scores = [], []
     for utt in held:
         with torch.inference_mode():
             enc, prosody = acoustic.plan(utt.ids, voice.style_for(len(utt.ids)),
                                          edit=prosody_edit(None, voice.pitch_scale))
             audio = Audio(acoustic.decode(enc, prosody), acoustic.sample_rate)
         errors.append(score(utt.text, transcribe(audio, voice.language)))
-        a, b = reference_embedding(audio), reference_embedding(Audio(utt.samples, acoustic.sample_rate))
-        similarity.append(float((a[:256] @ b[:256] + a[256:] @ b[256:]) / 2))
+        heard = reference_embedding(Audio(utt.samples, acoustic.sample_rate))
+        scores.append(similarity(reference_embedding(audio), heard))
     return {"held_out_error_rate": round(float(np.mean(errors)), 3),
-            "held_out_similarity": round(float(np.mean(similarity)), 3)}
+            "held_out_similarity": round(float(np.mean(scores)), 3)}
