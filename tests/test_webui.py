@@ -277,7 +277,7 @@ def test_presets_keep_and_restore_emotion_and_timing(page: Page):
 
 def test_interface_switches_to_chinese(page: Page, shots, record_property):
     _radio(page, "ui-language", "中文")
-    for label in ("朗读", "克隆", "声音库", "历史"):
+    for label in ("朗读", "克隆", "训练", "声音库", "历史"):
         expect(page.get_by_role("tab", name=label)).to_be_visible()
     expect(page.locator("#speak-generate")).to_have_text("生成")
     expect(page.locator("#speak-text")).to_contain_text("文本")
@@ -417,7 +417,7 @@ def _manifest_transcripts(clips: list[Path]) -> str:
 def _upload_clips(page: Page, clips: list[Path]) -> None:
     page.set_input_files("#train-clips input[type=file]", [str(c) for c in clips])
     for clip in clips:  # uploaded (listed) before any button reads the component
-        expect(page.locator("#train-clips")).to_contain_text(clip.name, timeout=30_000)
+        expect(page.locator("#train-clips")).to_contain_text(clip.stem, timeout=30_000)  # shown as "stem .wav"
 
 
 def test_train_refuses_too_little_speech_at_the_check(page: Page):
@@ -470,6 +470,9 @@ def test_train_makes_a_voice_heard_before_and_after(page: Page, shots, tmp_path,
     said = transcribe(heard["after"], lang="en")
     assert wer(PREVIEW_SENTENCES["en"], said) <= 0.3, said  # the trained voice says the preview sentence
     record_property("screenshot_train", str(shots(page, "train")))
+    old = page.locator("#train-after a[download]").first.get_attribute("href")
+    page.click("#train-compare")  # rendered again, from the pair the run left in the page
+    _wait_for(lambda: page.locator("#train-after a[download]").first.get_attribute("href") != old, 120)
 
     voice = {v.name: v for v in library_voices()}["lj"]
     assert voice.trained and voice.meta["speech_s"] == pytest.approx(speech_s, abs=0.2)

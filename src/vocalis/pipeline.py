@@ -88,7 +88,7 @@ class Vocalis:
         self._acoustic = acoustic
         self.tone_contours = tone_contours
         self._cloner: Cloner | None = None  # kept: it remembers how the built-in packs sound
-        self._adapted: dict[str, AcousticModel] = {}  # trained voices' decoders, by adapter hash
+        self._adapted: dict[str, AcousticModel] = {}  # trained voices' decoders, by voice id
 
     @property
     def acoustic(self) -> AcousticModel:
@@ -103,14 +103,15 @@ class Vocalis:
         voice's decoder adapter merged (built once per voice and cached on disk; the last few stay loaded)."""
         if not voice.trained:
             return self.acoustic
-        digest = voice.adapter_digest
-        if digest not in self._adapted:
+        key = voice.id  # the int8 ranges are calibrated on the voice's own style and pitch, not only its adapter
+        if key not in self._adapted:
             from vocalis.acoustic.stages import adapted_model
 
             while len(self._adapted) >= ADAPTED_LOADED:
                 self._adapted.pop(next(iter(self._adapted)))
-            self._adapted[digest] = adapted_model(self.acoustic, voice.adapter, digest)
-        return self._adapted[digest]
+            self._adapted[key] = adapted_model(self.acoustic, voice.adapter, key, voice.style_for(100),
+                                               voice.pitch_scale)
+        return self._adapted[key]
 
     @property
     def sample_rate(self) -> int:

@@ -32,7 +32,7 @@ from vocalis.acoustic.net import KokoroNet
 from vocalis.acoustic.net.istftnet import Decoder
 from vocalis.acoustic.net.model import build_decoder
 from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
-from vocalis.acoustic.weights import cached_state_dict
+from vocalis.acoustic.weights import cached_state_dict, merge_adapter
 
 SAMPLE_RATE = assets.SAMPLE_RATE
 FRAME = assets.FRAME
@@ -211,36 +211,41 @@ class AcousticModel:
             prosody = edit(prosody)
         return enc, prosody
 
-    def calibration_feeds(self) -> Iterator[dict[str, np.ndarray]]:
-        """Decoder inputs of the built-in calibration sentences, for int8 quantisation."""
+    def calibration_feeds(self, style: np.ndarray | None = None,
+                          pitch_scale: float = 1.0) -> Iterator[dict[str, np.ndarray]]:
+        """Decoder inputs of the built-in calibration sentences, for int8 quantisation: each read by another
+        built-in voice, or all by `style` (a trained voice's, at its pitch: its decoder's activation ranges
+        are its own)."""
         vocab, packs = assets.vocab(), assets.voice_packs()
         for phonemes, voice in zip(_CALIBRATION, sorted(packs), strict=False):
             ids = [vocab[c] for c in phonemes if c in vocab]
             with torch.inference_mode():
-                enc = self.encode(ids, packs[voice][len(ids) - 1])
+                enc = self.encode(ids, packs[voice][len(ids) - 1] if style is None else style)
                 durations = round_durations(self.predict_durations(enc))
-                asr, f0, energy, source = self._decoder_inputs(enc, self.predict_prosody(enc, durations))
+                prosody = self.predict_prosody(enc, durations)
+                prosody.f0 *= pitch_scale
+                asr, f0, energy, source = self._decoder_inputs(enc, prosody)
                 values = (asr, f0, energy, enc.style[:, :128], source)
                 yield {k: v.numpy().astype(np.float32) for k, v in zip(INPUTS, values, strict=True)}
 
 
-def adapted_model(base: AcousticModel, adapter: dict[str, np.ndarray], digest: str) -> AcousticModel:
+def adapted_model(base: AcousticModel, adapter: dict[str, np.ndarray], key: str, style: np.ndarray,
+                  pitch_scale: float) -> AcousticModel:
     """`base` with a trained voice's decoder: the adapter's deltas merged into the decoder weights, then the
     same int8 export as the base decoder (built once per adapter and kept in the cache, so a trained voice
     renders at a built-in voice's speed). Shares everything before the decoder with `base`."""
-    from vocalis.voice.train.adapter import merge
-
     model_file, cache = assets.model_path(), assets.cache_dir()
 
     def torch_decoder() -> Decoder:
         decoder = build_decoder()
-        state = merge(cached_state_dict(model_file, cache, decoder=True), adapter)
+        state = merge_adapter(cached_state_dict(model_file, cache, decoder=True), adapter)
         decoder.load_state_dict(state, strict=True)
         return decoder
 
     model = AcousticModel(base.net, torch_decoder=torch_decoder)
     model._torch_decoder = None  # the net's own decoder, if it has one, is the base one
-    model._decoder = decoder_session(torch_decoder, base.calibration_feeds, variant=digest[:16])
+    model._decoder = decoder_session(torch_decoder, lambda: base.calibration_feeds(style, pitch_scale),
+                                     variant=key[:16])
     return model
 
 

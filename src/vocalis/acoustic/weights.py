@@ -144,3 +144,21 @@ def onnx_state_dict(path: Path) -> dict[str, torch.Tensor]:
     # Contiguous: the tensors are assigned to the modules as they are (no copy), and transposed
     # views (MatMul, LSTM weights) would send every matmul down a slow strided path.
     return {k: torch.from_numpy(np.array(v, dtype=np.float32, order="C")) for k, v in out.items()}
+
+
+def merge_adapter(base: dict[str, torch.Tensor],
+                  adapter: dict[str, np.ndarray | torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A decoder state dict with a trained voice's adapter added (see `voice.train.adapter`): '<key>' is a
+    delta to that tensor; '<key>.lora_a' and '<key>.lora_b' a low-rank delta (b @ a, shaped as the weight).
+    The tensors of `base` are not changed."""
+    out = dict(base)
+    deltas = {k: torch.as_tensor(v, dtype=torch.float32) for k, v in adapter.items()}
+    for key, value in deltas.items():
+        if key.endswith(".lora_b"):
+            continue
+        if key.endswith(".lora_a"):
+            weight = key.removesuffix(".lora_a")
+            out[weight] = base[weight] + (deltas[f"{weight}.lora_b"] @ value).reshape(base[weight].shape)
+        else:
+            out[key] = base[key] + value
+    return out

@@ -22,7 +22,6 @@ from vocalis.webui.feedback import PROGRESS, shows_errors
 from vocalis.webui.i18n import T, Translator, t
 
 COMPARE_TEXT = PREVIEW_SENTENCES["en"]
-CLIP_TYPES = ["audio", "video"]
 
 
 @dataclass
@@ -52,7 +51,7 @@ def build_train_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> TrainT
     tr.make(gr.Markdown, value=T("train.intro"))
     with gr.Row():
         with gr.Column():
-            clips = tr.make(gr.File, label=T("train.clips"), file_count="multiple", file_types=CLIP_TYPES,
+            clips = tr.make(gr.File, label=T("train.clips"), file_count="multiple", file_types=["audio", "video"],
                             type="filepath", elem_id="train-clips")
             transcripts = tr.make(gr.Textbox, label=T("train.transcripts"), info=T("train.transcripts.info"),
                                   lines=4, max_lines=12, elem_id="train-transcripts")
@@ -158,8 +157,7 @@ def _trainer(engine: Engine, stops: dict[str, threading.Event]):
             stops.pop(request.session_hash or "?", None)
         with engine.turn() as tts:
             progress(0.99, desc=t("train.before", ui_lang))
-            start_voice = _start_voice(voice, kept)
-            instant = start_voice is None
+            instant = (start_voice := _start_voice(voice, kept)) is None
             start_voice = start_voice or _instant_clone(tts, paths, voice)
             heard = _render_pair(tts, start_voice, voice, sentence, requester(request))
         start_name = t("train.instant", ui_lang) if instant else f"**{start_voice.name}**"
@@ -230,8 +228,7 @@ def _render_pair(tts: Vocalis, before: Voice, after: Voice, sentence: str, who: 
     text = (sentence or "").strip() or COMPARE_TEXT
 
     def render(voice: Voice) -> tuple[int, Any]:
-        audio = tts.synthesize(text, voice=voice, who=who) if free else \
-            tts.preview(voice, who=who)[0]
+        audio = tts.synthesize(text, voice=voice, who=who) if free else tts.preview(voice, who=who)[0]
         return audio.sample_rate, to_pcm16(audio.samples)  # 16-bit: Gradio would convert float with a warning
 
     return render(before), render(after), free
@@ -240,24 +237,19 @@ def _render_pair(tts: Vocalis, before: Voice, after: Voice, sentence: str, who: 
 def _result(voice: Voice, start_name: str, free: bool, ui_lang: str) -> str:
     from vocalis.trust.consent import consent_state
 
-    meta, metrics = voice.meta, voice.meta.get("metrics", {})
+    meta, measured = voice.meta, voice.meta.get("metrics", {})
+    m = {k: measured.get(f"held_out_{k}", float("nan")) for k in ("similarity", "error_rate", "loss_start", "loss")}
+    figures = [("train.similarity", f"{m['similarity']:.2f}"), ("train.error_rate", f"{100 * m['error_rate']:.0f} %"),
+               ("train.loss", f"{m['loss_start']:.3f} → {m['loss']:.3f}")]
     lines = [f"### {t('train.result', ui_lang)}",
              t("train.saved", ui_lang, name=voice.name, steps=meta.get("steps", 0), seconds=meta.get("seconds", 0),
                speech=meta.get("speech_s", 0), start=start_name), "", t("train.metrics", ui_lang),
-             f"- {t('train.similarity', ui_lang)}: **{metrics.get('held_out_similarity', float('nan')):.2f}** "
-             f"({t('train.similarity.help', ui_lang)})",
-             f"- {t('train.error_rate', ui_lang)}: **{100 * metrics.get('held_out_error_rate', float('nan')):.0f} %** "
-             f"({t('train.error_rate.help', ui_lang)})",
-             f"- {t('train.loss', ui_lang)}: **{metrics.get('held_out_loss_start', float('nan')):.3f} → "
-             f"{metrics.get('held_out_loss', float('nan')):.3f}** ({t('train.loss.help', ui_lang)})", ""]
-    granted = consent_state(voice) == "granted"
-    lines.append(t("train.keeps_consent", ui_lang, start=start_name) if granted else
-                 t("train.needs_consent", ui_lang, name=voice.name))
-    if not free:
-        lines += ["", t("train.fixed_sentence", ui_lang)]
-    return "\n".join(lines)
+             *(f"- {t(key, ui_lang)}: **{value}** ({t(f'{key}.help', ui_lang)})" for key, value in figures), "",
+             t("train.keeps_consent", ui_lang, start=start_name) if consent_state(voice) == "granted" else
+             t("train.needs_consent", ui_lang, name=voice.name)]
+    return "\n".join(lines if free else [*lines, "", t("train.fixed_sentence", ui_lang)])
 
 
 def _duration(seconds: float) -> str:
-    seconds = max(round(seconds), 0)
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    minutes, seconds = divmod(max(round(seconds), 0), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"

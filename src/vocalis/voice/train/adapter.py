@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
 from vocalis.acoustic.net.istftnet import AdaIN1d, Decoder
+from vocalis.acoustic.weights import merge_adapter
 
 PARTS = ("bias", "lora")
 
@@ -33,17 +33,7 @@ class DecoderAdapter:
 
     def merged(self, base: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """`base` (a decoder state dict) with every delta added; the tensors of `base` are not changed."""
-        out = dict(base)
-        for key, value in self.tensors.items():
-            if key.endswith(".lora_b"):
-                continue
-            if key.endswith(".lora_a"):
-                weight = key.removesuffix(".lora_a")
-                delta = (self.tensors[f"{weight}.lora_b"] @ value).reshape(base[weight].shape)
-                out[weight] = base[weight] + delta
-            else:
-                out[key] = base[key] + value
-        return out
+        return merge_adapter(base, self.tensors)
 
     @property
     def digest(self) -> str:
@@ -113,7 +103,3 @@ class Trainable:
                 lora.a.copy_(adapter.tensors[f"{key}.lora_a"])
                 lora.b.copy_(adapter.tensors[f"{key}.lora_b"])
 
-
-def merge(base: dict[str, torch.Tensor], adapter: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    """A decoder state dict with a saved adapter's deltas (numpy, as a Voice holds them) added."""
-    return DecoderAdapter({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in adapter.items()}).merged(base)
