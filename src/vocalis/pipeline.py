@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -89,6 +90,7 @@ class Vocalis:
         self.tone_contours = tone_contours
         self._cloner: Cloner | None = None  # kept: it remembers how the built-in packs sound
         self._adapted: dict[str, AcousticModel] = {}  # trained voices' decoders, by voice id
+        self._adapted_lock = threading.Lock()
 
     @property
     def acoustic(self) -> AcousticModel:
@@ -104,14 +106,15 @@ class Vocalis:
         if not voice.trained:
             return self.acoustic
         key = voice.id  # the int8 ranges are calibrated on the voice's own style and pitch, not only its adapter
-        if key not in self._adapted:
-            from vocalis.acoustic.stages import adapted_model
+        with self._adapted_lock:  # a training job and renders may ask at once
+            if key not in self._adapted:
+                from vocalis.acoustic.stages import adapted_model
 
-            while len(self._adapted) >= ADAPTED_LOADED:
-                self._adapted.pop(next(iter(self._adapted)))
-            self._adapted[key] = adapted_model(self.acoustic, voice.adapter, key, voice.style_for(100),
-                                               voice.pitch_scale)
-        return self._adapted[key]
+                while len(self._adapted) >= ADAPTED_LOADED:
+                    self._adapted.pop(next(iter(self._adapted)))
+                self._adapted[key] = adapted_model(self.acoustic, voice.adapter, key, voice.style_for(100),
+                                                   voice.pitch_scale)
+            return self._adapted[key]
 
     @property
     def sample_rate(self) -> int:

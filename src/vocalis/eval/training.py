@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,10 @@ from vocalis.eval.cloning import (
     normalised_similarity,
     read_manifest,
 )
+
+if TYPE_CHECKING:
+    from vocalis.pipeline import Vocalis
+    from vocalis.voice.voice import Voice
 
 HELD_OUT_CLIPS = 2
 AMOUNTS = ("10", "30", "60", "all")  # seconds of training audio (clip durations), or every clip but the held-out
@@ -81,7 +86,7 @@ def _take(pool: list[dict[str, str]], amount: str) -> list[dict[str, str]]:
 class _Judge:
     """Scores voices on the held-out sentences of one speaker."""
 
-    def __init__(self, tts, root: Path, held: list[dict], pool: list[dict], strangers: list[dict]):  # noqa: ANN001
+    def __init__(self, tts: Vocalis, root: Path, held: list[dict], pool: list[dict], strangers: list[dict]):
         from vocalis.asr import transcribe
 
         self.tts, self.root, self.strangers = tts, root, strangers
@@ -92,7 +97,7 @@ class _Judge:
         self.ref = [float(np.mean([_similarities(o, t)["dvector"] for o in own])) for t in self.truth]
         self.stranger = [float(np.mean([_similarities(s, t)["dvector"] for s in strangers])) for t in self.truth]
 
-    def score(self, voice) -> dict:  # noqa: ANN001
+    def score(self, voice: Voice) -> dict:
         from vocalis.asr import transcribe
         from vocalis.eval.metrics import cer, wer
 

@@ -27,7 +27,7 @@ from vocalis.server.jobqueue import JobQueue, JobRecord
 from vocalis.server.schemas import JobRequest, emotion_of, engine_voice
 from vocalis.studio.jobs import Job
 from vocalis.text import segments
-from vocalis.voice.train import TrainingCancelled
+from vocalis.voice.train import TrainingCancelled, TrainProgress
 
 log = logging.getLogger("vocalis")
 SUFFIXES = {"opus": "ogg"}  # a result's file suffix, where it is not the format's name
@@ -146,7 +146,7 @@ class JobWorker:
         resumes from it on the next start. The clips go with the job's folder when it ends."""
         spec = job.spec
 
-        def progress(p) -> None:  # noqa: ANN001 - a TrainProgress
+        def progress(p: TrainProgress) -> None:
             self._progress(job.id, p.step, 0, round(p.fraction, 4))
 
         self.engine.train([folder / clip for clip in spec["clips"]], spec["name"], spec["lang"],

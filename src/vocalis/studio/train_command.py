@@ -25,6 +25,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from vocalis.pipeline import Vocalis
+    from vocalis.voice.train import TrainProgress
     from vocalis.voice.train.intake import read_transcripts
 
     transcripts = read_transcripts(args.transcripts) if args.transcripts else None
@@ -35,7 +36,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                bar_format="{desc} |{bar}| {percentage:3.0f}% {postfix}")
     stage = ""
 
-    def progress(p) -> None:  # noqa: ANN001 - a TrainProgress
+    def progress(p: TrainProgress) -> None:
         nonlocal stage
         if p.stage != stage and not args.quiet:
             stage = p.stage
@@ -85,7 +86,8 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--transcripts", metavar="FILE", help="what each clip says: 'clip<TAB>text' lines")
     train.add_argument("--lang", default="en", choices=["en", "zh"], help="language of the clips (default en)")
     train.add_argument("--minutes", type=_minutes, default=14.0,
-                       help="cap on the whole run; the best checkpoint within it is kept (default 14)")
+                       help="cap on the whole run, checks and preparation (2-3 min) included; the best "
+                       "checkpoint within it is kept (default 14)")
     train.add_argument("--from", dest="start", metavar="CLONE", help="start from this clone of the same person "
                        "(its consent carries over)")
     train.add_argument("--overwrite", action="store_true", help="replace a trained voice of the same name")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -12,6 +13,9 @@ from vocalis.audio import Audio
 from vocalis.errors import VoiceError
 from vocalis.voice.train.align import align
 from vocalis.voice.train.features import energy_curve, f0_curve, match_level
+
+if TYPE_CHECKING:
+    from vocalis.acoustic.stages import AcousticModel
 
 MAX_TOKENS = 500  # Kokoro's text encoder takes 510 with the pads
 
@@ -46,7 +50,7 @@ def tokens(text: str, lang: str) -> list[int]:
     return ids
 
 
-def prepare(model, audio: Audio, text: str, lang: str, style: np.ndarray) -> Aligned:  # noqa: ANN001
+def prepare(model: AcousticModel, audio: Audio, text: str, lang: str, style: np.ndarray) -> Aligned:
     """Align `text` to `audio` (rendered first in `style`, the voice training starts from) and measure the
     recording's prosody. `model` is the AcousticModel."""
     samples = audio.resample(24000).samples

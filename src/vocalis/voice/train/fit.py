@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -16,11 +17,14 @@ from vocalis.voice.train.corpus import Aligned
 from vocalis.voice.train.losses import ReconstructionLoss
 from vocalis.voice.train.options import DecoderFit
 
+if TYPE_CHECKING:
+    from vocalis.acoustic.stages import AcousticModel
+
 
 class DecoderTrainer:
     """One optimiser over the adapter and the timbre; `state()` / `load_state()` make it resumable."""
 
-    def __init__(self, model, timbre: np.ndarray, config: DecoderFit, band_hz: float,  # noqa: ANN001
+    def __init__(self, model: AcousticModel, timbre: np.ndarray, config: DecoderFit, band_hz: float,
                  speaker: np.ndarray | None = None, seed: int = 0):
         """`band_hz`: the recordings' bandwidth (see `losses.bandwidth`); `speaker`: their GE2E embedding,
         for the speaker term."""

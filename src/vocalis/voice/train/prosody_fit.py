@@ -5,6 +5,7 @@ recording's curves. Cheap (no decoder in the loop) and free at synthesis: it is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -12,12 +13,15 @@ import torch
 from vocalis.voice.train.corpus import Aligned
 from vocalis.voice.voice import PROSODY
 
+if TYPE_CHECKING:
+    from vocalis.acoustic.stages import AcousticModel
+
 STEPS = 60
 LR = 0.02
 REGULARISER = 0.05  # squared distance from the start, per dimension: the packs' prosody stays readable
 
 
-def fit_prosody(model, utts: Sequence[Aligned], style: np.ndarray, steps: int = STEPS,  # noqa: ANN001
+def fit_prosody(model: AcousticModel, utts: Sequence[Aligned], style: np.ndarray, steps: int = STEPS,
                 seed: int = 0) -> tuple[np.ndarray, float]:
     """The style with its prosody half fitted, and the mean loss of the last pass."""
     start = torch.from_numpy(style[PROSODY].astype(np.float32))
@@ -38,7 +42,7 @@ def fit_prosody(model, utts: Sequence[Aligned], style: np.ndarray, steps: int = 
     return out, float(np.mean(losses[-len(utts):]))
 
 
-def _loss(model, utt: Aligned, style: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+def _loss(model: AcousticModel, utt: Aligned, style: torch.Tensor) -> torch.Tensor:
     """Log-duration L1 over the tokens between the pads, log-F0 L1 over frames voiced in the recording,
     and energy L1."""
     enc = model.encode(utt.ids, style)

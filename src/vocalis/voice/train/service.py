@@ -20,6 +20,7 @@ from vocalis.voice.voice import Voice
 
 if TYPE_CHECKING:
     from vocalis.pipeline import Vocalis
+    from vocalis.voice.reference import Reference
 
 START_SPEECH_S = 30.0  # of the training speech, what the instant clone to start from is fitted on
 
@@ -44,7 +45,8 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
             _check_same_person(begin_from, heard["speaker"])
             return begin_from
         say = lambda message: progress(TrainProgress("cloning", message, 0.1))  # noqa: E731
-        return tts.cloner.clone(reference, name, options.lang, say)
+        # Named apart from the trained voice, so that `trained_from` never points at the voice itself.
+        return tts.cloner.clone(reference, f"{name} (instant clone)", options.lang, say)
 
     start_key = begin_from.id if begin_from is not None else "instant-clone"
     voice, held = train(tts.acoustic, sources, name, options, start_voice, start_key, progress, cancel)
@@ -82,7 +84,7 @@ def _start_voice(name: str, start: str | None, overwrite: bool) -> Voice | None:
     return begin_from
 
 
-def _start_reference(corpus: Corpus):  # noqa: ANN202 - a Reference
+def _start_reference(corpus: Corpus) -> Reference:
     from vocalis.voice.reference import prepare_reference
 
     return prepare_reference([u.audio for u in corpus.utterances], max_speech_s=START_SPEECH_S)

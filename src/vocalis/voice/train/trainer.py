@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,13 +30,16 @@ from vocalis.voice.train.options import TrainingCancelled, TrainOptions, TrainPr
 from vocalis.voice.train.prosody_fit import fit_prosody
 from vocalis.voice.voice import TIMBRE, Voice
 
+if TYPE_CHECKING:
+    from vocalis.acoustic.stages import AcousticModel
+
 METHOD = "decoder adapter (AdaIN biases + rank-4 LoRA) and style, by reconstruction"
 CHECKPOINT_S = 30.0
 EVAL_EVERY = 40  # steps between held-out evaluations (~10 s each)
 FINISH_S = 90.0  # kept from the budget for the end: the int8 export and the checks
 
 
-def train(model, sources: Sequence[str | Path], name: str, options: TrainOptions,  # noqa: ANN001
+def train(model: AcousticModel, sources: Sequence[str | Path], name: str, options: TrainOptions,
           start: Callable[[Corpus], Voice], start_key: str,
           progress: Callable[[TrainProgress], None] = lambda _p: None,
           cancel: Callable[[], bool] = lambda: False) -> tuple[Voice, list[Aligned]]:
@@ -106,7 +110,7 @@ def _run_key(corpus: Corpus, options: TrainOptions, start_key: str) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def _aligned(model, corpus: Corpus, voice: Voice, lang: str, say: Callable[..., None]) -> list[Aligned]:  # noqa: ANN001
+def _aligned(model: AcousticModel, corpus: Corpus, voice: Voice, lang: str, say: Callable[..., None]) -> list[Aligned]:
     aligned = []
     for k, utt in enumerate(corpus.utterances):
         n = len(corpus.utterances)
@@ -127,7 +131,7 @@ def _split(aligned: list[Aligned], share: float) -> tuple[list[Aligned], list[Al
     return held, [u for u in aligned if all(u is not h for h in held)]
 
 
-def _pitch_scale(model, utts: Sequence[Aligned], style: np.ndarray) -> float:  # noqa: ANN001
+def _pitch_scale(model: AcousticModel, utts: Sequence[Aligned], style: np.ndarray) -> float:
     """What brings the fitted style's predicted F0 to the speaker's median (1.0 when the fit got there)."""
     import torch
 
@@ -142,7 +146,7 @@ def _pitch_scale(model, utts: Sequence[Aligned], style: np.ndarray) -> float:  #
     return float(np.clip(ratio, 0.5, 2.0))
 
 
-def _fit_decoder(model, prepared: dict, options: TrainOptions, run: RunFolder, budget_s: float,  # noqa: ANN001
+def _fit_decoder(model: AcousticModel, prepared: dict, options: TrainOptions, run: RunFolder, budget_s: float,
                  began: float, say: Callable[..., None]) -> tuple[DecoderTrainer, dict]:
     """Train until the budget (or `options.steps`) is spent, checkpointing as it goes; returns the trainer and
     the best state seen on the held-out utterances. A cancel between steps saves a checkpoint first."""
@@ -187,7 +191,7 @@ def _spent(trainer: DecoderTrainer, options: TrainOptions, budget_s: float, bega
     return time.monotonic() - began >= budget_s
 
 
-def _speaker(model, train_set: list[Aligned], options: TrainOptions) -> np.ndarray | None:  # noqa: ANN001
+def _speaker(model: AcousticModel, train_set: list[Aligned], options: TrainOptions) -> np.ndarray | None:
     """The speaker's GE2E embedding, when the fit has a speaker term."""
     if not options.fit.speaker_weight:
         return None
