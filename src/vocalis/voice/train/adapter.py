@@ -4,7 +4,7 @@ Two kinds of change, both merged into the decoder's own weights before inference
 renders at a built-in voice's speed):
 * `bias`: every AdaIN layer's style projection gets its own bias offset, i.e. a free per-channel gain
   and shift in every block: the decoder's whole speaker-conditioning path, beyond what any 128-d style
-  reaches (~20 k numbers);
+  reaches (37 k numbers);
 * `lora`: low-rank updates (rank `rank`) of the convolutions in the vocoder's residual blocks, which
   shape the spectrum the voice is made of (221 k numbers at rank 4).
 """
