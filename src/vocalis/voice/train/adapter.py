@@ -11,7 +11,6 @@ renders at a built-in voice's speed):
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import torch
@@ -19,7 +18,6 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from vocalis.acoustic.net.istftnet import AdaIN1d, Decoder
-from vocalis.acoustic.weights import merge_adapter
 
 PARTS = ("bias", "lora")
 
@@ -30,21 +28,6 @@ class DecoderAdapter:
     '<key>.lora_b' give a low-rank delta (b @ a, reshaped to the weight)."""
 
     tensors: dict[str, torch.Tensor]
-
-    def merged(self, base: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """`base` (a decoder state dict) with every delta added; the tensors of `base` are not changed."""
-        return merge_adapter(base, self.tensors)
-
-    @property
-    def digest(self) -> str:
-        h = hashlib.sha256()
-        for key in sorted(self.tensors):
-            h.update(key.encode() + self.tensors[key].detach().float().contiguous().numpy().tobytes())
-        return h.hexdigest()
-
-    @property
-    def size(self) -> int:
-        return sum(t.numel() for t in self.tensors.values())
 
 
 class _LoRA(nn.Module):

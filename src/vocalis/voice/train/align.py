@@ -52,6 +52,3 @@ def durations_from_bounds(starts: np.ndarray, total: int) -> np.ndarray:
         bounds[k] = min(bounds[k], bounds[k + 1] - 1)
     return np.diff(bounds)
 
-
-def seconds(frames: int) -> float:
-    return frames * FRAME / SAMPLE_RATE

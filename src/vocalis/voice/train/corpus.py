@@ -33,10 +33,6 @@ class Aligned:
     def frames(self) -> int:
         return int(self.durations.sum())
 
-    @property
-    def seconds(self) -> float:
-        return len(self.samples) / 24000
-
 
 def tokens(text: str, lang: str) -> list[int]:
     """Kokoro tokens of a transcript, read as synthesis reads it (all its segments joined)."""
