@@ -143,3 +143,7 @@ def test_cli_train_refuses_with_one_line(capsys, tmp_path):
     assert "no such file" in capsys.readouterr().err
     assert main(["train", "someone", *map(str, CLIPS[:2]), "-q"]) == 2
     assert "at least 30 s" in capsys.readouterr().err
+    transcripts = tmp_path / "lines.tsv"
+    transcripts.write_text("".join(f"{name}\t{text}\n" for name, text in _transcripts().items()))
+    assert main(["train", "someone", *map(str, CLIPS), "--transcripts", str(transcripts), "--check"]) == 0
+    assert "ready to train: 4" in capsys.readouterr().out  # 4x.x s of speech in the 8 clips

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the acoustic stages import torch: load them only when speec
     from vocalis.acoustic.stages import AcousticModel, Prosody
     from vocalis.voice.clone import Cloner
     from vocalis.voice.train import TrainProgress
+    from vocalis.voice.train.intake import Corpus
 
 LANGS = ("auto", "en", "zh")
 SPEED_RANGE = (0.5, 2.0)
@@ -300,6 +301,17 @@ class Vocalis:
         options = TrainOptions(lang=lang, minutes=minutes, transcripts=transcripts, steps=steps)
         return train_voice(self, clips, name, options, start, overwrite, who,
                            progress or (lambda _p: None), cancel or (lambda: False))
+
+    @staticmethod
+    def check_training(clips: Sequence[str | Path], lang: str = "en", transcripts: dict[str, str] | None = None,
+                       progress: Callable[[str], None] | None = None) -> Corpus:
+        """What `train` would find in `clips` (the same checks, raising the same VoiceError): the utterances
+        with their transcripts (Whisper's where none is given), the seconds of speech and the SNR."""
+        from vocalis.voice.train.intake import check_one_speaker, gather
+
+        corpus = gather(clips, lang, transcripts, progress or (lambda _m: None))
+        check_one_speaker(corpus.utterances)
+        return corpus
 
     def clone(
         self, references: Sequence[str | Path | Audio], name: str, lang: str = "en", overwrite: bool = False,

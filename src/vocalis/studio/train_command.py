@@ -15,6 +15,7 @@ EPILOG = """examples:
   vocalis train ana clips/*.wav --transcripts lines.tsv    # lines.tsv: 'clip.wav<TAB>what it says' per line
   vocalis train ana interview.mp4 --minutes 8              # the audio track of a video; an 8-minute cap
   vocalis train ana more.wav                               # 'ana' is a clone: it is trained further, consent kept
+  vocalis train ana clips/*.wav --check                    # only the checks: speech seconds, SNR, utterances
 
 The voice is saved in the library (a .safetensors voice model of a few MB). Like a clone, it speaks only once
 the person it copies consents (`vocalis consent record NAME`), unless it was trained from a clone of the
@@ -32,6 +33,13 @@ def cmd_train(args: argparse.Namespace) -> None:
     for clip in args.clips:
         if not Path(clip).is_file():
             raise VocalisError(f"cannot read audio file {clip}: no such file")
+    if args.check:
+        say = None if args.quiet else (lambda message: print(message, file=sys.stderr))
+        corpus = Vocalis.check_training(args.clips, args.lang, transcripts, say)
+        snr = "no background to measure" if corpus.snr_db == float("inf") else f"{corpus.snr_db:.0f} dB"
+        print(f"ready to train: {corpus.speech_s:.1f} s of speech in {len(corpus.utterances)} utterances, "
+              f"SNR {snr}")
+        return
     bar = tqdm(total=1000, unit="‰", disable=args.quiet, file=sys.stderr, dynamic_ncols=True,
                bar_format="{desc} |{bar}| {percentage:3.0f}% {postfix}")
     stage = ""
@@ -91,5 +99,7 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--from", dest="start", metavar="CLONE", help="start from this clone of the same person "
                        "(its consent carries over)")
     train.add_argument("--overwrite", action="store_true", help="replace a trained voice of the same name")
+    train.add_argument("--check", action="store_true", help="only check the clips (speech, noise, speakers) "
+                       "and show what training would use")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)

@@ -106,15 +106,12 @@ def _checker():
               progress: gr.Progress = PROGRESS) -> str:
         """What training would find in the recordings, without training: the same checks, so a corpus that
         would be refused says why now rather than after minutes. A refusal is a finding, shown in place."""
-        from vocalis.voice.train.intake import check_one_speaker, gather
-
         if not paths:
             raise gr.Error(t("train.need_clips", ui_lang))
         title = f"### {t('train.check', ui_lang)}"
         try:
             transcripts = _transcripts(text) or {}
-            corpus = gather(paths, lang, transcripts, lambda message: progress(0.5, desc=message))
-            check_one_speaker(corpus.utterances)
+            corpus = Vocalis.check_training(paths, lang, transcripts, lambda message: progress(0.5, desc=message))
         except VocalisError as e:
             return f"{title}\n⚠ {e}"
         snr = "∞" if corpus.snr_db == float("inf") else f"{corpus.snr_db:.0f} dB"
