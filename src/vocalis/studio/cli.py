@@ -364,8 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API (OpenAI-compatible /v1/audio/speech, native /v1/tts)",
                            description="Serve the engine over HTTP: POST /v1/audio/speech (OpenAI's shape), "
                                        "POST /v1/tts (emotion, duration, streaming), GET/POST/DELETE /v1/voices "
-                                       "(clone from uploads), POST /v1/jobs (long texts and YAML/JSONL batches, "
-                                       "in the background). Interactive docs at /docs.")
+                                       "(clone from uploads), POST/GET/DELETE /v1/voices/NAME/train (training jobs), "
+                                       "POST /v1/jobs (long texts and YAML/JSONL batches, in the background). "
+                                       "Interactive docs at /docs.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--no-auth", action="store_true",
@@ -392,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list the keys (names and first characters, never the secrets)")
     keys.set_defaults(run=cmd_keys)
 
-    webui = sub.add_parser("webui", help="run the web interface (Speak, Clone, Library, History; English/中文)",
+    webui = sub.add_parser("webui", help="run the web interface (Speak, Clone, Train, Library, History; English/中文)",
                            description="Serve the browser interface: offline, no analytics, no share link.")
     webui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
                                                            "0.0.0.0 to reach it from other machines)")
