@@ -84,9 +84,9 @@ def _minutes(value: str) -> float:
 def add_train_command(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser(
         "train", help="train a voice model from 30 s to 10 min of someone's speech (~15 min on 2 cores)",
-        description="Train a voice that sounds like the speaker: the clips are checked (enough speech, one "
-                    "speaker, no clipping or music), transcribed by Whisper unless --transcripts is given, "
-                    "aligned, and Kokoro's decoder gets an adapter fitted to them. 10 %% of the utterances are "
+        description="Train a voice that sounds like the speaker: the clips are checked (enough speech, one\n"
+                    "speaker, no clipping or music), transcribed by Whisper unless --transcripts is given,\n"
+                    "aligned, and Kokoro's decoder gets an adapter fitted to them. 10 % of the utterances are\n"
                     "held out to stop early and to judge the result. Ctrl-C stops; the same command resumes.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("name", help="name to save the voice under (an existing clone of that name is trained further)")
