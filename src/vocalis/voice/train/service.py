@@ -16,13 +16,17 @@ from vocalis.voice.train.corpus import Aligned
 from vocalis.voice.train.intake import Corpus
 from vocalis.voice.train.options import TrainOptions, TrainProgress
 from vocalis.voice.train.trainer import finish, train
-from vocalis.voice.voice import Voice
+from vocalis.voice.voice import TIMBRE, Voice
 
 if TYPE_CHECKING:
     from vocalis.pipeline import Vocalis
     from vocalis.voice.reference import Reference
 
 START_SPEECH_S = 30.0  # of the training speech, what the instant clone to start from is fitted on
+# A trained voice may be misheard on the held-out utterances this much more often than the voice it started
+# from (or up to MAX_ERRORS in all) before it is pulled back: a word in ten.
+ERROR_SLACK = 0.1
+MAX_ERRORS = 0.15
 
 
 def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options: TrainOptions,
@@ -49,10 +53,10 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
         return tts.cloner.clone(reference, f"{name} (instant clone)", options.lang, say)
 
     start_key = begin_from.id if begin_from is not None else "instant-clone"
-    voice, held = train(tts.acoustic, sources, name, options, start_voice, start_key, progress, cancel)
+    voice, held, began_from = train(tts.acoustic, sources, name, options, start_voice, start_key, progress, cancel)
     voice = replace(voice, speaker=heard.get("speaker", voice.speaker))  # a resumed run started before
     progress(TrainProgress("finishing", "judging the voice on the held-out utterances", 0.97))
-    voice = replace(voice, meta={**voice.meta, "metrics": {**voice.meta["metrics"], **_judge(tts, voice, held)}})
+    voice = _intelligible(tts, voice, began_from, held, progress)
     if begin_from is not None:
         from vocalis.trust.consent import carry_consent
 
@@ -100,6 +104,36 @@ def _check_same_person(begin_from: Voice, speaker: np.ndarray) -> None:
     if score < SAME_SPEAKER_THRESHOLD:
         raise VoiceError(f"the clips do not sound like the person {begin_from.name!r} was cloned from (speaker "
                          f"similarity {score:.2f}, needs {SAME_SPEAKER_THRESHOLD}): train a new name instead")
+
+
+def _intelligible(tts: Vocalis, voice: Voice, start: Voice, held: list[Aligned],
+                  progress: Callable[[TrainProgress], None]) -> Voice:
+    """The trained voice, or one pulled halfway back towards the voice it started from, that Whisper
+    understands on the held-out utterances about as well as the start voice (an adapter fitted to a few
+    sentences' sound can blur words it never heard). Its held-out figures go into its metrics."""
+    baseline = _judge(tts, start, held)["held_out_error_rate"]
+    allowed = max(baseline + ERROR_SLACK, MAX_ERRORS)
+    for kept in (1.0, 0.5):
+        candidate = voice if kept == 1 else _pulled_back(voice, start, kept)
+        figures = _judge(tts, candidate, held)
+        if figures["held_out_error_rate"] <= allowed or kept < 1:
+            break
+        progress(TrainProgress("finishing", f"held-out error rate {figures['held_out_error_rate']:.0%} against "
+                               f"{baseline:.0%} before training: keeping half of the training", 0.98))
+    guard = None if kept == 1 else f"kept {kept:.0%} of the training: at full strength the held-out error rate " \
+                                   f"rose above {allowed:.0%}"
+    metrics = {**candidate.meta["metrics"], **figures, "start_error_rate": baseline}
+    return replace(candidate, meta={**candidate.meta, "metrics": metrics, "kept": kept, "guard": guard})
+
+
+def _pulled_back(voice: Voice, start: Voice, kept: float) -> Voice:
+    """`voice` with its adapter and its timbre's move scaled by `kept` (0: the start voice's decoder)."""
+    adapter = {k: v * kept for k, v in voice.adapter.items() if not k.endswith(".lora_a")}
+    adapter |= {k: v for k, v in voice.adapter.items() if k.endswith(".lora_a")}  # b @ a scales with b alone
+    style = voice.style.copy()
+    start_timbre = start.style_for(100)[TIMBRE]
+    style[:, TIMBRE] = start_timbre + kept * (style[:, TIMBRE] - start_timbre)
+    return replace(voice, style=style, adapter=adapter)
 
 
 def _judge(tts: Vocalis, voice: Voice, held: list[Aligned]) -> dict:
