@@ -147,3 +147,24 @@ def test_cli_train_refuses_with_one_line(capsys, tmp_path):
     transcripts.write_text("".join(f"{name}\t{text}\n" for name, text in _transcripts().items()))
     assert main(["train", "someone", *map(str, CLIPS), "--transcripts", str(transcripts), "--check"]) == 0
     assert "ready to train: 4" in capsys.readouterr().out  # 4x.x s of speech in the 8 clips
+
+
+def test_consent_carries_over_from_the_clone_training_started_from(trained, monkeypatch, tmp_path):
+    from vocalis.trust.consent import carry_consent, consent_for, revoke
+    from vocalis.voice.builtin import builtin_voices
+
+    monkeypatch.setenv("VOCALIS_HOME", str(tmp_path))  # a fresh consent database
+    voice = trained[0]
+    clone = Voice(name="ana", style=builtin_voices()["jf_tebukuro"].style[:1] * 1.01, language="en")
+    assert carry_consent(clone, voice, "test") is None  # nothing to carry yet
+    document = tmp_path / "consent.txt"
+    document.write_text("signed")
+    grant_written(clone, document, "test-operator")
+    record = carry_consent(clone, voice, "test")
+    assert record is not None and consent_for(voice).active
+    assert record.evidence["carried_from"] == clone.id and record.kind == "written"
+    revoke(voice, "test")  # the trained voice's own record: revoking it leaves the clone's
+    assert consent_for(clone).active and not consent_for(voice).active
+    carry_consent(clone, voice, "test")
+    revoke(clone, "test")  # the person withdraws: every voice made from their clone stops too
+    assert not consent_for(clone).active and not consent_for(voice).active

@@ -212,12 +212,16 @@ def carry_consent(source: Voice, voice: Voice, who: str) -> ConsentRecord | None
 
 
 def revoke(voice: Voice, who: str) -> ConsentRecord:
+    """Withdraw the voice's consent, and with it the consent carried over to voices trained from it."""
     record = consent_for(voice)
     if record is None or not record.active:
         raise ConsentError(f"voice {voice.name!r} holds no consent to revoke")
     now = _now()
     with trust_db().begin() as conn:
-        conn.execute(consent_table.update().where(consent_table.c.voice_id == voice.id)
+        active = conn.execute(select(consent_table.c.voice_id, consent_table.c.evidence)
+                              .where(consent_table.c.revoked_at.is_(None))).all()
+        carried = [row.voice_id for row in active if json.loads(row.evidence).get("carried_from") == voice.id]
+        conn.execute(consent_table.update().where(consent_table.c.voice_id.in_([voice.id, *carried]))
                      .values(revoked_at=now, revoked_by=who))
     AuditLog().append("consent.revoked", who, voice=voice.name, voice_id=voice.id, params={"kind": record.kind})
     return ConsentRecord(**{**vars(record), "revoked_at": now, "revoked_by": who})
