@@ -307,11 +307,9 @@ class Vocalis:
                        progress: Callable[[str], None] | None = None) -> Corpus:
         """What `train` would find in `clips` (the same checks, raising the same VoiceError): the utterances
         with their transcripts (Whisper's where none is given), the seconds of speech and the SNR."""
-        from vocalis.voice.train.intake import check_one_speaker, gather
+        from vocalis.voice.train.intake import check_corpus
 
-        corpus = gather(clips, lang, transcripts, progress or (lambda _m: None))
-        check_one_speaker(corpus.utterances)
-        return corpus
+        return check_corpus(clips, lang, transcripts, progress or (lambda _m: None))
 
     def clone(
         self, references: Sequence[str | Path | Audio], name: str, lang: str = "en", overwrite: bool = False,

@@ -24,12 +24,9 @@ if TYPE_CHECKING:
 class DecoderTrainer:
     """One optimiser over the adapter and the timbre; `state()` / `load_state()` make it resumable."""
 
-    def __init__(self, model: AcousticModel, timbre: np.ndarray, config: DecoderFit, band_hz: float,
-                 speaker: np.ndarray | None = None, seed: int = 0):
-        """`band_hz`: the recordings' bandwidth (see `losses.bandwidth`); `speaker`: their GE2E embedding,
-        for the speaker term."""
+    def __init__(self, model: AcousticModel, timbre: np.ndarray, config: DecoderFit, band_hz: float, seed: int = 0):
+        """`band_hz`: the recordings' bandwidth (see `losses.bandwidth`)."""
         self.model, self.config = model, config
-        self.speaker = None if speaker is None or not config.speaker_weight else torch.from_numpy(speaker).float()
         self.trainable = Trainable(copy.deepcopy(model.torch_decoder), config.parts, config.rank)
         self.timbre = torch.tensor(timbre, dtype=torch.float32, requires_grad=config.train_timbre)
         groups = [{"params": self.trainable.parameters(), "lr": config.lr}]
@@ -53,10 +50,10 @@ class DecoderTrainer:
         """Mean reconstruction loss on fixed windows of the held-out utterances (the same windows every time)."""
         rng = np.random.default_rng(1234)
         with torch.no_grad():
-            losses = [self._window_loss(u, rng, speaker=False).item() for u in held_out for _ in range(windows)]
+            losses = [self._window_loss(u, rng).item() for u in held_out for _ in range(windows)]
         return float(np.mean(losses))
 
-    def _window_loss(self, utt: Aligned, rng: np.random.Generator, speaker: bool = True) -> torch.Tensor:
+    def _window_loss(self, utt: Aligned, rng: np.random.Generator) -> torch.Tensor:
         from vocalis.acoustic.stages import Prosody
 
         window = self.config.window
@@ -66,12 +63,7 @@ class DecoderTrainer:
         asr, f0, energy, source = self.model._decoder_inputs(enc, Prosody(utt.durations, utt.f0, utt.energy), frames)
         out = self.trainable.decoder(asr, f0, energy, self.timbre[None], source).reshape(-1)
         target = torch.from_numpy(utt.samples[frames.start * FRAME:frames.stop * FRAME])
-        loss = self.loss(out, target)
-        if speaker and self.speaker is not None:
-            from vocalis.eval.speakers import ge2e_loss
-
-            loss = loss + self.config.speaker_weight * ge2e_loss()(out, self.speaker)
-        return loss
+        return self.loss(out, target)
 
     def adapter(self) -> DecoderAdapter:
         return self.trainable.adapter()

@@ -171,6 +171,15 @@ def _check_words(utterances: list[Utterance], lang: str) -> None:
                          f"noise or another language than {lang!r}; give clean speech in that language")
 
 
+def check_corpus(sources: Sequence[str | Path], lang: str, transcripts: dict[str, str] | None = None,
+                 say: Callable[[str], None] = lambda _m: None) -> Corpus:
+    """Every check training makes before its long work (`gather`, then one speaker): what `Vocalis.train`
+    and `Vocalis.check_training` both run."""
+    corpus = gather(sources, lang, transcripts, say)
+    check_one_speaker(corpus.utterances)
+    return corpus
+
+
 def check_one_speaker(utterances: list[Utterance]) -> None:
     """Refuse a corpus where some utterances sound like someone else (see OTHER_SPEAKER)."""
     from vocalis.trust.speaker_check import reference_embedding

@@ -31,7 +31,6 @@ class DecoderFit:
     timbre_lr: float = 1e-2
     train_timbre: bool = True
     window: int = 48  # frames decoded per step (1.2 s)
-    speaker_weight: float = 0.0  # weight of a GE2E term (1 - cosine to the speaker's embedding)
 
 
 @dataclass(frozen=True)

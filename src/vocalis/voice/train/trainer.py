@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vocalis.audio import Audio
 from vocalis.errors import VocalisError
 from vocalis.voice.train.checkpoint import RunFolder, remove_runs
 from vocalis.voice.train.corpus import Aligned, prepare
 from vocalis.voice.train.fit import DecoderTrainer
-from vocalis.voice.train.intake import Corpus, check_one_speaker, gather
+from vocalis.voice.train.intake import Corpus, check_corpus
 from vocalis.voice.train.losses import bandwidth
 from vocalis.voice.train.options import TrainingCancelled, TrainOptions, TrainProgress
 from vocalis.voice.train.prosody_fit import fit_prosody
@@ -55,8 +54,7 @@ def train(model: AcousticModel, sources: Sequence[str | Path], name: str, option
         progress(TrainProgress(stage, message, fraction, **extra))
 
     say("checking", "checking the clips", 0.0)
-    corpus = gather(sources, options.lang, options.transcripts, lambda m: say("transcribing", m, 0.02))
-    check_one_speaker(corpus.utterances)
+    corpus = check_corpus(sources, options.lang, options.transcripts, lambda m: say("transcribing", m, 0.02))
     run = RunFolder(name, _run_key(corpus, options, start_key))
     remove_runs(name, keep=run.path)
     prepared = run.load("corpus")
@@ -154,7 +152,7 @@ def _fit_decoder(model: AcousticModel, prepared: dict, options: TrainOptions, ru
     the best state seen on the held-out utterances. A cancel between steps saves a checkpoint first."""
     train_set, held = prepared["train"], prepared["held"]
     trainer = DecoderTrainer(model, prepared["style"][TIMBRE], options.fit,
-                             bandwidth([u.samples for u in train_set]), _speaker(model, train_set, options))
+                             bandwidth([u.samples for u in train_set]))
     saved = run.load("checkpoint")
     if saved is not None:
         trainer.load_state(saved["trainer"])
@@ -176,14 +174,14 @@ def _fit_decoder(model: AcousticModel, prepared: dict, options: TrainOptions, ru
                 0.2 + 0.75 * spent / max(spent + eta, 1e-9), eta_s=eta + FINISH_S, step=trainer.steps_done,
                 held_out=best["loss"])
         except TrainingCancelled:
-            run.save("checkpoint", {"trainer": trainer.state(), "best": best})
+            _save(run, trainer, best)
             raise
         if time.monotonic() - last_save >= CHECKPOINT_S:
-            run.save("checkpoint", {"trainer": trainer.state(), "best": best})
+            _save(run, trainer, best)
             last_save = time.monotonic()
     if (loss := trainer.held_out_loss(held)) < best["loss"]:
         best = {**_snapshot(trainer, loss), "start": best["start"]}
-    run.save("checkpoint", {"trainer": trainer.state(), "best": best})
+    _save(run, trainer, best)
     return trainer, best
 
 
@@ -193,13 +191,8 @@ def _spent(trainer: DecoderTrainer, options: TrainOptions, budget_s: float, bega
     return time.monotonic() - began >= budget_s
 
 
-def _speaker(model: AcousticModel, train_set: list[Aligned], options: TrainOptions) -> np.ndarray | None:
-    """The speaker's GE2E embedding, when the fit has a speaker term."""
-    if not options.fit.speaker_weight:
-        return None
-    from vocalis.eval.speakers import ge2e_embedding
-
-    return ge2e_embedding(Audio.concat([Audio(u.samples, model.sample_rate) for u in train_set[:12]]))
+def _save(run: RunFolder, trainer: DecoderTrainer, best: dict) -> None:
+    run.save("checkpoint", {"trainer": trainer.state(), "best": best})
 
 
 def _snapshot(trainer: DecoderTrainer, loss: float) -> dict:
