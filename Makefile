@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := espeak-ng libsndfile1
 
-.PHONY: demo test install apt browser bench clean
+.PHONY: demo test test-fast install apt browser bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v espeak-ng >/dev/null || $(MAKE) apt
@@ -41,6 +41,11 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q
+
+# The fast subset (a few minutes): everything not marked slow. `make test` runs the whole suite.
+test-fast: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/synthesis.py

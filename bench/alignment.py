@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from vocalis import Vocalis
-from vocalis.acoustic.assets import FRAME, SAMPLE_RATE, vocab
+from vocalis.acoustic.assets import FRAME, SAMPLE_RATE
 from vocalis.audio import Audio
+from vocalis.text.vocab import vocab
 from vocalis.voice import builtin_voices
 from vocalis.voice.train.align import align, durations_from_bounds
 from vocalis.voice.train.corpus import tokens

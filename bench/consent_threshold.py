@@ -29,9 +29,9 @@ import numpy as np
 
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError
-from vocalis.eval.speakers import dvector_embedding, ge2e_embedding
 from vocalis.trust import speaker_check
 from vocalis.voice.reference import Reference, prepare_reference
+from vocalis.voice.speaker import dvector_embedding, ge2e_embedding
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 OPEN_DATASETS = {

@@ -27,7 +27,7 @@ import httpx
 import psutil
 
 from vocalis.audio import Audio
-from vocalis.server.keys import KeyStore
+from vocalis.studio.api.keys import KeyStore
 
 SENTENCES = ["Good morning, the train leaves at six.", "Please close the door behind you.",
              "The meeting moved to Thursday afternoon.", "It is raining again, take an umbrella.",

@@ -75,6 +75,7 @@ def worker(system: str, lang: str, voice: str | None, out: Path) -> None:
 
         from vocalis.acoustic import assets
         from vocalis.text import phonemize
+        from vocalis.text.vocab import vocab
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 2
@@ -82,7 +83,7 @@ def worker(system: str, lang: str, voice: str | None, out: Path) -> None:
         style = assets.voice_packs()[voice or "jm_kumo"]
 
         def speak(text: str) -> tuple[np.ndarray, int]:
-            ids = [assets.vocab()[c] for c in phonemize(text, lang) if c in assets.vocab()]
+            ids = [vocab()[c] for c in phonemize(text, lang) if c in vocab()]
             feed = {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style[len(ids) - 1][None],
                     "speed": np.array([1.0], np.float32)}
             return session.run(None, feed)[0].ravel(), assets.SAMPLE_RATE
@@ -112,7 +113,7 @@ def aishell_cer() -> tuple[float, int] | None:
     """Whisper base on real Mandarin (AISHELL clips with transcripts): the ASR's own error floor."""
     from vocalis.asr import transcribe
     from vocalis.audio import Audio
-    from vocalis.eval.metrics import cer
+    from vocalis.text.error_rate import cer
 
     manifest = SPEECH / "MANIFEST.tsv"
     if not manifest.exists():
@@ -137,7 +138,7 @@ def main() -> None:
 
     from vocalis.asr import transcribe
     from vocalis.audio import Audio
-    from vocalis.eval.metrics import cer, wer
+    from vocalis.text.error_rate import cer, wer
 
     runs = [("vocalis", "en", args.voice_en), ("kokoro-int8", "en", args.voice_en), ("piper", "en", None),
             ("espeak-ng", "en", None),

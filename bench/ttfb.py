@@ -28,7 +28,7 @@ RATE = 24_000  # the engine's sample rate; pcm is 16-bit mono
 
 
 def _serve() -> tuple[uvicorn.Server, str]:
-    from vocalis.server import create_app
+    from vocalis.studio.api import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -29,12 +29,13 @@ import numpy as np
 from vocalis import Vocalis
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
-from vocalis.eval.metrics import cer, wer
-from vocalis.eval.speakers import cosine, dvector_embedding, ge2e_embedding
-from vocalis.pipeline import SEGMENT_PHONEMES
+from vocalis.engine import Plan
+from vocalis.service import SpeechRequest
+from vocalis.text.error_rate import cer, wer
 from vocalis.trust.idmark import detect_id, embed_id
 from vocalis.trust.perth import PERTH_THRESHOLD, perth_mark, perth_score, warm
 from vocalis.trust.watermark import mark
+from vocalis.voice.speaker import cosine, dvector_embedding, ge2e_embedding
 
 SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
 RENDERS = [  # (voice, language, text): 4-12 s each
@@ -144,12 +145,13 @@ def snr(clean: np.ndarray, marked: np.ndarray) -> float:
 
 
 def render(tts: Vocalis, items: list[tuple[str, str, str]]) -> list[tuple[str, str, str, list[np.ndarray]]]:
-    """Unmarked chunks, as the stream would yield them before marking (the engine's own plan/render path:
-    `stream` marks every chunk, and transparency needs the same audio without the marks)."""
+    """Unmarked chunks: the engine's own render, before the service's trust stage marks them (transparency
+    needs the same audio without the marks)."""
     out = []
     for voice_name, lang, text in items:
-        voice = tts.check_request(text, voice_name, lang, 1.0)
-        chunks = tts._plan(text, voice, lang, 1.0, None, None, False, 1.0, SEGMENT_PHONEMES)
+        request = SpeechRequest(text, voice_name, lang)
+        plan = Plan(tts.engine.lines(text, lang, request.max_phonemes), Vocalis.check(request))
+        chunks = tts.engine.render(plan)
         out.append((voice_name, lang, text, [c.audio.samples for c in chunks]))
     return out
 

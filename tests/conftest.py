@@ -6,13 +6,38 @@ from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 import uvicorn
+from shared_data import shared_data, skipped
 
 from vocalis import Vocalis
+
+# The browser and the served web UI that the web UI test modules share.
+pytest_plugins = ["webui_browser"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`pytest.mark.shared_data(path, ...)`: the test reads those files of the shared speech data, and fails in CI
+    or skips elsewhere without them (tests/shared_data.py)."""
+    for mark in item.iter_markers("shared_data"):
+        shared_data(*mark.args)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Tests skipped for want of the shared speech data, said at the end of the run rather than only counted."""
+    if skipped:
+        terminalreporter.write_sep("!", f"{len(skipped)} tests skipped: the shared speech data is missing", yellow=True)
+        for what in sorted(set(skipped)):
+            terminalreporter.write_line(f"missing: {what}")
+
+
+# One watermark id for every render in the tests (the marks change the samples a little, and a fresh id per
+# render made Whisper's verdicts vary run to run). A test about ids sets its own.
+MARK_ID = 1234
 
 
 @pytest.fixture(scope="session")
 def tts() -> Vocalis:
-    return Vocalis()
+    return Vocalis(mark_id=MARK_ID)
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +45,7 @@ def voice_library(tmp_path_factory, monkeypatch):
     """Each test gets an empty voice library: tests never read or write the user's own voices."""
     home = tmp_path_factory.mktemp("vocalis-home")
     monkeypatch.setenv("VOCALIS_HOME", str(home))
+    monkeypatch.setenv("VOCALIS_MARK_ID", str(MARK_ID))  # for the engines the CLI and job files build
     return home / "voices"
 
 

@@ -10,6 +10,7 @@ import torch
 
 from vocalis.acoustic import assets
 from vocalis.acoustic.stages import FRAME, SAMPLE_RATE, Prosody, acoustic_model, round_durations
+from vocalis.text.vocab import vocab
 
 # "The quick brown fox jumps over the lazy dog." in Kokoro phonemes (about 2.5 s of speech).
 PHONEMES = "ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps ˌOvəɹ ðə lˈAzi dˈɔɡ."
@@ -22,8 +23,8 @@ def model():
 
 @pytest.fixture(scope="module")
 def ids() -> list[int]:
-    vocab = assets.vocab()
-    return [vocab[c] for c in PHONEMES if c in vocab]
+    ids = vocab()
+    return [ids[c] for c in PHONEMES if c in ids]
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +89,9 @@ def test_overridden_durations_give_exact_length(model, baseline):
 def test_doubling_f0_raises_pitch_an_octave(model, ids):
     # A low voice: on the high female packs the decoder stops following F0 well above ~450 Hz.
     style = assets.voice_packs()["jm_kumo"][len(ids) - 1]
-    low, _ = model.synthesize(ids, style)
-    high, _ = model.synthesize(ids, style, edit=lambda p: Prosody(p.durations, p.f0 * 2, p.energy))
+    enc, p = model.plan(ids, style)
+    low = model.decode(enc, p)
+    high = model.decode(enc, Prosody(p.durations, p.f0 * 2, p.energy))
     ratio = _median_f0(high) / _median_f0(low)
     assert 1.7 < ratio < 2.3, ratio
 

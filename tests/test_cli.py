@@ -7,8 +7,8 @@ import pytest
 
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
-from vocalis.eval.metrics import wer
 from vocalis.studio.cli import main
+from vocalis.text.error_rate import wer
 
 
 def test_say_writes_speech(tmp_path, capsys):

@@ -2,22 +2,21 @@
 more like the reader than the built-in pack it started from (judged by the independent d-vector
 encoder, never used to fit), and bad references or names fail with a message before any work."""
 
-from pathlib import Path
 
 import pytest
+from shared_data import SPEECH
 
 from vocalis import Vocalis, VocalisError
 from vocalis.asr import transcribe
-from vocalis.eval.metrics import wer
-from vocalis.eval.speakers import cosine, dvector_embedding
 from vocalis.studio.cli import main
+from vocalis.text.error_rate import wer
 from vocalis.trust.consent import ConsentError, grant_written
 from vocalis.voice import resolve_voice
 from vocalis.voice.builtin import builtin_voices
 from vocalis.voice.library import library_voices
 from vocalis.voice.reference import prepare_reference
+from vocalis.voice.speaker import cosine, dvector_embedding
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 SPEAKER = SPEECH / "librispeech_test_other" / "1688"
 TEXT = "We walked along the river and talked about the books we had read last summer."
 # A reader whose clone passed its probe sentences yet read new text at WER 0.27 over these two sentences
@@ -26,7 +25,7 @@ TEXT = "We walked along the river and talked about the books we had read last su
 BROKEN_SPEAKER = SPEECH / "librispeech_test_other" / "367"
 UNSEEN = ("The children played in the garden while their parents cooked dinner in the small kitchen. "
           "Please remember to close the windows and turn off the lights before you leave tonight.")
-pytestmark = pytest.mark.skipif(not SPEAKER.is_dir(), reason="shared speech data not available")
+pytestmark = pytest.mark.shared_data(SPEAKER, BROKEN_SPEAKER)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +44,7 @@ def cloned(tts: Vocalis, tmp_path_factory):
     mp.undo()
 
 
+@pytest.mark.slow
 def test_clone_is_saved_with_its_provenance(cloned, monkeypatch):
     voice, clips, home = cloned
     monkeypatch.setenv("VOCALIS_HOME", str(home))
@@ -58,6 +58,7 @@ def test_clone_is_saved_with_its_provenance(cloned, monkeypatch):
     assert loaded.speaker.shape == voice.speaker.shape and loaded.id == voice.id  # kept for spoken consent
 
 
+@pytest.mark.slow
 def test_clone_speaks_new_text_closer_to_the_speaker(cloned, tts, monkeypatch):
     voice, clips, home = cloned
     monkeypatch.setenv("VOCALIS_HOME", str(home))  # where its consent is recorded
@@ -93,6 +94,7 @@ def test_clone_stays_intelligible_on_text_it_never_saw(tts, monkeypatch):
         assert any(meta["guard"] in m for m in messages), messages
 
 
+@pytest.mark.slow
 def test_cli_says_with_a_cloned_voice(cloned, monkeypatch, tmp_path):
     _, _, home = cloned
     monkeypatch.setenv("VOCALIS_HOME", str(home))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import MANIFEST, SPEECH
 
 from vocalis import Vocalis
 from vocalis.audio import Audio
@@ -16,15 +17,13 @@ from vocalis.trust import consent
 from vocalis.trust.audit import AuditLog
 from vocalis.trust.consent import ConsentError
 from vocalis.trust.phrase import consent_phrase, words_matched
-from vocalis.trust.speaker_check import reference_embedding
 from vocalis.voice.builtin import builtin_voices
 from vocalis.voice.library import save_voice
 from vocalis.voice.reference import prepare_reference
+from vocalis.voice.speaker import reference_embedding
 from vocalis.voice.voice import Voice
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
-MANIFEST = SPEECH / "MANIFEST.tsv"
-pytestmark = pytest.mark.skipif(not MANIFEST.is_file(), reason="shared speech data not available")
+pytestmark = pytest.mark.shared_data(MANIFEST)
 READER, STRANGER = "1988", "2412"  # LibriSpeech readers (CC BY 4.0) whose clips come with transcripts
 
 

@@ -11,8 +11,8 @@ from vocalis.emotion.control import emotion_control
 from vocalis.emotion.from_audio import emotion_from_audio
 from vocalis.emotion.prosody import ProsodyShift, prosody_shift
 from vocalis.errors import VocalisError
-from vocalis.eval.metrics import wer
-from vocalis.eval.speakers import cosine, dvector_embedding
+from vocalis.text.error_rate import wer
+from vocalis.voice.speaker import cosine, dvector_embedding
 
 TEXT = "Please bring a warm coat, because the evenings near the lake can be cold."
 

@@ -9,11 +9,11 @@ import math
 from pathlib import Path
 
 import pytest
+from shared_data import MANIFEST, SPEECH, shared_data
 
 from vocalis.eval.cloning import ENCODERS, STRANGERS, SYSTEMS, normalised_similarity, print_report, write_json
 from vocalis.studio.cli import main
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 SPEAKER = ["librispeech_test_other/1688/1688-142285-0008.flac", "librispeech_test_other/1688/1688-142285-0009.flac"]
 COLUMNS = ["path", "dataset", "speaker_id", "gender", "language", "emotion", "transcript"]
 
@@ -21,9 +21,8 @@ COLUMNS = ["path", "dataset", "speaker_id", "gender", "language", "emotion", "tr
 @pytest.fixture
 def tiny_data(tmp_path: Path) -> Path:
     """A MANIFEST.tsv pointing (absolute paths, no copies) at 2 clips of one speaker and 5 strangers."""
-    if not (SPEECH / "MANIFEST.tsv").is_file():
-        pytest.skip(f"speech data not found under {SPEECH}")
-    with open(SPEECH / "MANIFEST.tsv", encoding="utf-8", newline="") as f:
+    shared_data(MANIFEST)
+    with open(MANIFEST, encoding="utf-8", newline="") as f:
         strangers = [r for r in csv.DictReader(f, delimiter="\t") if r["dataset"] == STRANGERS]
     rows = [[str(SPEECH / p), "librispeech_test_other", "1688", "M", "en", "", ""] for p in SPEAKER]
     rows += [[str(SPEECH / r["path"]), r["dataset"], r["speaker_id"], "", "en", "", ""] for r in strangers[:5]]
@@ -38,6 +37,7 @@ def test_normalised_similarity_spans_stranger_to_reference() -> None:
     assert math.isnan(normalised_similarity(0.5, 0.31, 0.3))  # the encoder can't separate them: no figure
 
 
+@pytest.mark.slow
 def test_evaluate_cloning_on_one_speaker(tiny_data: Path, tmp_path: Path, capsys) -> None:
     from vocalis.eval.cloning import evaluate_cloning
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import MANIFEST, shared_data
 
 from vocalis.audio import Audio
 from vocalis.eval.cloning import read_manifest
 from vocalis.eval.emotion import (
     CATEGORIES,
-    VOICED_RATE,
     emotional_clips,
     evaluate_real,
     feature_names,
@@ -23,8 +23,8 @@ from vocalis.eval.emotion import (
     print_report,
     write_json,
 )
+from vocalis.eval.emotion_measures import VOICED_RATE
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 ESD_ANGRY = "esd/0016/0016_000351.wav"
 # Measured: 0.58 leave-one-speaker-out on the 93 clips of 8 speakers here (chance 0.20, always
 # guessing the largest category 0.28). The bar leaves room for a different but similar set.
@@ -33,9 +33,7 @@ MIN_LOSO_ACCURACY = 0.40
 
 @pytest.fixture(scope="module")
 def data() -> tuple[Path, list[dict[str, str]]]:
-    if not (SPEECH / "MANIFEST.tsv").is_file():
-        pytest.skip(f"speech data not found under {SPEECH}")
-    return read_manifest(SPEECH)
+    return read_manifest(shared_data(MANIFEST))
 
 
 def test_clips_map_to_five_categories(data) -> None:
@@ -57,6 +55,7 @@ def test_silence_around_speech_does_not_change_the_features(data) -> None:
     assert loose.feature(VOICED_RATE) == pytest.approx(plain.feature(VOICED_RATE), rel=0.05)
 
 
+@pytest.mark.slow
 def test_real_speech_classifier_beats_chance(data) -> None:
     report, classifier = evaluate_real(*data, progress=lambda _m: None)
     loso = report["loso"]
@@ -70,6 +69,7 @@ def test_real_speech_classifier_beats_chance(data) -> None:
     assert angry["f0_st"] > 0 and angry["level_db"] > 0
 
 
+@pytest.mark.slow
 def test_short_synthesis_run_gives_a_complete_report(data, tts, tmp_path: Path, capsys) -> None:
     from vocalis.eval.emotion import evaluate_emotion
 

@@ -3,8 +3,8 @@
 import pytest
 
 from vocalis.audio import Audio
+from vocalis.service.job_file import load_jobs
 from vocalis.studio.cli import main
-from vocalis.studio.jobs import load_jobs
 
 JOB = """\
 text: "We finally made it to the top of the mountain."
@@ -36,8 +36,8 @@ def test_job_list_with_shared_defaults(tmp_path):
                    "  - {text: Two., output: b.wav, duration_control: {mode: free, ratio: 1.2}}\n", encoding="utf-8")
     jobs = load_jobs(job)
     assert [j.output.name for j in jobs] == ["a.wav", "b.wav"]
-    assert jobs[1].speed == 1.2 and all(j.voice == "jm_kumo" for j in jobs)
-    assert jobs[0].emotion["vector"].vector.max() == pytest.approx(0.6)
+    assert jobs[1].request.speed == 1.2 and all(j.request.voice == "jm_kumo" for j in jobs)
+    assert jobs[0].request.emotion.vector == {"sad": pytest.approx(0.6)}
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_job_list_with_shared_defaults(tmp_path):
         ("text: hi\noutput: a.wav\nemotion_control: {method: mix, description: sad, mix: {audio: 1, text: 1}}\n",
          "needs its own key"),
         ("jobs:\n  - {text: a, output: x.wav}\n  - {text: b, output: y.wav, emotion_control: "
-         "{method: vector, vector: {happy: 2}}}\n", "job 2: emotion happy=2"),
+         "{method: vector, vector: {happy: 2}}}\n", "job 2: emotion happy 2.0 is out of range"),
     ],
 )
 def test_bad_job_files_fail_before_rendering(tmp_path, capsys, content, message):

@@ -17,7 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from vocalis.audio import Audio
 from vocalis.errors import VocalisError
 from vocalis.home import data_home
-from vocalis.trust import provenance
+from vocalis.trust import provenance, provenance_signer
 from vocalis.trust.provenance import (
     PADDING_ALTERED,
     TRAINED_ALGORITHMIC_MEDIA,
@@ -240,7 +240,7 @@ def test_bad_organisation_files_say_what_is_wrong(tmp_path, monkeypatch):
 def test_the_local_ca_is_made_once_privately_and_reused(tmp_path):
     folder = data_home() / "c2pa"
     results: list[tuple[bytes, ...]] = []
-    racers = [threading.Thread(target=lambda: results.append(provenance._load_local())) for _ in range(4)]
+    racers = [threading.Thread(target=lambda: results.append(provenance_signer._load_local())) for _ in range(4)]
     for racer in racers:  # as two processes starting at once would: one identity wins, all use it
         racer.start()
     for racer in racers:
@@ -261,4 +261,4 @@ def test_the_local_ca_is_made_once_privately_and_reused(tmp_path):
     signed = sign_bytes(_audio_file(tmp_path, "wav").read_bytes(), ".wav", CREDS)
     assert read_credentials(signed, ".wav").state == "trusted"
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == modified  # reused, not remade
-    assert provenance._load_local() == results[0]
+    assert provenance_signer._load_local() == results[0]

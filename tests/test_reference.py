@@ -8,19 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from shared_data import SPEECH
 
 from vocalis.audio import Audio
 from vocalis.errors import VocalisError, VoiceError
 from vocalis.voice.reference import Reference, prepare_reference
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 # LibriSpeech test-other, 16 kHz mono flac. CLEAN: 9.1 s, quiet background, pauses between phrases.
 CLEAN = SPEECH / "librispeech_test_other" / "2033" / "2033-164914-0000.flac"
 LONG = SPEECH / "librispeech_test_other" / "1688" / "1688-142285-0000.flac"  # 15 s, ~10.5 s of speech
 LOUD = SPEECH / "librispeech_test_other" / "2033" / "2033-164914-0006.flac"  # 17 s, peaks need limiting
 JFK = SPEECH / "jfk_speech" / "JFK" / "jfk.flac"  # 44.1 kHz stereo
 
-pytestmark = pytest.mark.skipif(not SPEECH.is_dir(), reason=f"speech data not found at {SPEECH}")
+pytestmark = pytest.mark.shared_data(CLEAN, LONG, LOUD, JFK)
 
 
 def dbfs(x: np.ndarray) -> float:

@@ -1,20 +1,19 @@
 """The HTTP API through httpx (FastAPI's TestClient): real synthesis judged by Whisper and sample counts,
 4xx JSON errors that say what to fix, and a server that keeps serving after them."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from shared_data import shared_data
 
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
-from vocalis.eval.metrics import wer
-from vocalis.pipeline import PREVIEW_SENTENCES
-from vocalis.server import create_app
+from vocalis.service.vocalis import PREVIEW_SENTENCES
+from vocalis.studio.api import create_app
+from vocalis.text.error_rate import wer
 
 TEXT = "Good morning, the train leaves at six."
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +68,7 @@ def test_native_tts_with_emotion_and_exact_duration(client, tmp_path):
         ("/v1/audio/speech", {"input": "", "voice": "alloy"}, 400, "input"),
         ("/v1/audio/speech", {"input": "Hi", "voice": "nobody"}, 404, "unknown voice"),
         ("/v1/audio/speech", {"input": "Hi", "speed": 9}, 400, "speed"),
-        ("/v1/audio/speech", {"input": "Hi", "response_format": "xyz"}, 400, "response format"),
+        ("/v1/audio/speech", {"input": "Hi", "response_format": "xyz"}, 400, "format 'xyz' is not supported"),
         ("/v1/audio/speech", {"input": "Hi", "response_format": "mp3", "stream_format": "audio"}, 400, "pcm or wav"),
         ("/v1/tts", {"text": "Hi", "emotion": {"vector": {"joyful": 1}}}, 400, "unknown emotion"),
         ("/v1/tts", {"text": "A long sentence that cannot fit.", "duration": 0.2}, 400, "too short"),
@@ -95,10 +94,10 @@ def test_wrong_content_type_and_the_server_keeps_serving(client):
     assert "jm_kumo" in names
 
 
+@pytest.mark.slow
 def test_upload_a_reference_clone_speak_and_delete(client, tmp_path):
-    clip = SPEECH / "librispeech_test_other" / "1688" / "1688-142285-0000.flac"
-    if not clip.is_file():
-        pytest.skip(f"speech data not found: {clip}")
+    clip = shared_data("librispeech_test_other/1688/1688-142285-0000.flac") / "librispeech_test_other" / "1688" \
+        / "1688-142285-0000.flac"
     with clip.open("rb") as f:
         r = client.post("/v1/voices", data={"name": "api-ana", "lang": "en"},
                         files=[("references", (clip.name, f, "audio/flac"))])

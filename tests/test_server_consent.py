@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from shared_data import MANIFEST, SPEECH
 
-from vocalis.server import create_app
-from vocalis.server.keys import KeyStore
+from vocalis.studio.api import create_app
+from vocalis.studio.api.keys import KeyStore
 from vocalis.trust import consent
 from vocalis.trust.audit import AuditLog
 from vocalis.trust.verify import verify_file
@@ -18,8 +19,6 @@ from vocalis.voice.builtin import builtin_voices
 from vocalis.voice.library import save_voice
 from vocalis.voice.voice import Voice
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
-MANIFEST = SPEECH / "MANIFEST.tsv"
 TEXT = "Good morning, the train leaves at six."
 
 
@@ -103,10 +102,10 @@ def test_written_consent_needs_an_operator_key(client, tmp_path):
     assert r.status_code == 200
 
 
-@pytest.mark.skipif(not MANIFEST.is_file(), reason="shared speech data not available")
+@pytest.mark.shared_data(MANIFEST)
 def test_spoken_consent_over_http(client):
-    from vocalis.trust.speaker_check import reference_embedding
     from vocalis.voice.reference import prepare_reference
+    from vocalis.voice.speaker import reference_embedding
 
     rows = [line.split("\t") for line in MANIFEST.read_text().splitlines()[1:]]
     clips = sorted((SPEECH / r[0], r[6]) for r in rows if r[1] == "librispeech" and r[2] == "1988" and r[6])

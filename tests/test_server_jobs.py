@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
-from vocalis.eval.metrics import wer
-from vocalis.server import create_app
+from vocalis.studio.api import create_app
+from vocalis.text.error_rate import wer
 
 LONG = "The ship left the harbour at dawn. Gulls followed it for an hour. Then the sea was calm and empty. " \
        "By noon the coast was gone."
@@ -51,14 +51,14 @@ def test_a_long_text_job_reports_progress_lets_requests_in_and_is_downloaded(tts
         job_id = r.json()["id"]
         assert r.headers["location"] == f"/v1/jobs/{job_id}"
         running = _wait(client, job_id, until=("running",), done_at_least=1)
-        assert running["progress"]["total"] == 4 and 0 < running["progress"]["fraction"] < 1
+        assert running["progress"]["total"] == len(LONG) and 0 < running["progress"]["fraction"] < 1
         # A short request goes ahead of the job's remaining segments instead of waiting for all of them.
         quick = client.post("/v1/audio/speech", json={"input": "Yes.", "response_format": "wav"})
         assert quick.status_code == 200
         assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "running"
         done = _wait(client, job_id)
         assert done["status"] == "done" and done["errors"] == []
-        assert done["progress"] == {"done": 4, "total": 4, "unit": "segments", "fraction": 1.0}
+        assert done["progress"] == {"done": len(LONG), "total": len(LONG), "unit": "characters", "fraction": 1.0}
         result = client.get(done["result"])
         assert result.status_code == 200 and result.headers["content-type"] == "audio/mpeg"
         assert wer(LONG, _heard(result.content, ".mp3", tmp_path)) <= 0.2
@@ -95,9 +95,9 @@ def test_a_yaml_batch_comes_back_as_a_zip_of_its_outputs(tts, tmp_path):
         ("application/yaml", "text: Hi.\noutput: a.wav\nspeaker_reference: nobody\n", "unknown voice 'nobody'"),
         ("application/yaml", "jobs: [unclosed", "batch is not valid YAML"),
         ("application/jsonl", '{"text": "Fine.", "output": "a.wav"}\n{"text": "Hi.", "output": "b.xyz"}\n',
-         "batch, job 2: output b.xyz"),
+         "batch, job 2: unsupported output format '.xyz'"),
         ("application/jsonl", '{"text": "Fine.", "output": "a.wav"}\nnot json\n', "batch, line 2 is not valid JSON"),
-        ("application/json", json.dumps({"text": "Hi.", "format": "xyz"}), "response format 'xyz'"),
+        ("application/json", json.dumps({"text": "Hi.", "format": "xyz"}), "format 'xyz' is not supported"),
         ("application/json", json.dumps({"text": "Hi.", "speed": 5}), "speed"),
         ("text/plain", "Hello.", "is not a job"),
     ],
@@ -116,7 +116,7 @@ def test_a_job_running_when_the_server_stops_completes_after_a_restart(tts, tmp_
         _wait(client, job_id, until=("running",), done_at_least=1)
     # The server stopped between two segments: the job is left running, its partial audio gone.
     stopped = TestClient(create_app(tts)).get(f"/v1/jobs/{job_id}").json()
-    assert stopped["status"] == "running" and stopped["progress"]["done"] < 4
+    assert stopped["status"] == "running" and stopped["progress"]["done"] < len(LONG)
     with TestClient(create_app(tts, rate_per_minute=0)) as client:
         done = _wait(client, job_id)
         assert done["status"] == "done", done

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
 from vocalis.errors import VocalisError
-from vocalis.eval.metrics import wer
-from vocalis.server import create_app
-from vocalis.server.auth import AuthMode, startup_auth_mode
-from vocalis.server.keys import KeyStore
+from vocalis.studio.api import create_app
+from vocalis.studio.api.auth import AuthMode, startup_auth_mode
+from vocalis.studio.api.keys import KeyStore
 from vocalis.studio.cli import main
+from vocalis.text.error_rate import wer
 
 TEXT = "The key opens the door."
 

@@ -6,9 +6,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from vocalis.server import create_app
-from vocalis.server.keys import KeyStore
-from vocalis.server.limits import BodyLimits
+from vocalis.studio.api import create_app
+from vocalis.studio.api.keys import KeyStore
+from vocalis.studio.api.limits import BodyLimits
 
 
 def _chunked(data: bytes, size: int = 64 * 1024):

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from shared_data import SPEECH
 
-from vocalis.server import create_app
+from vocalis.studio.api import create_app
 from vocalis.voice.library import library_file
 
-LJ = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech" / "ljspeech" / "LJ"
+LJ = SPEECH / "ljspeech" / "LJ"
 CLIPS = sorted(LJ.glob("LJ001-*.wav"))
-pytestmark = pytest.mark.skipif(not LJ.is_dir(), reason="shared speech data not available")
+pytestmark = pytest.mark.shared_data(LJ)
 
 
 def _state(client: TestClient, name: str, until: tuple[str, ...], timeout: float = 180) -> dict:

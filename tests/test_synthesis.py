@@ -7,7 +7,7 @@ from vocalis import Audio, Voice
 from vocalis.acoustic.stages import FRAME
 from vocalis.asr import transcribe
 from vocalis.errors import LanguageError, TextError, VocalisError, VoiceError
-from vocalis.eval.metrics import cer, wer
+from vocalis.text.error_rate import cer, wer
 
 EN = "The quick brown fox jumps over the lazy dog, and then it runs into the forest."
 ZH = "今天天气很好，我们一起去公园散步吧。"

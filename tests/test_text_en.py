@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from vocalis.acoustic.assets import vocab
 from vocalis.text import detect_language, phonemize, segments
 from vocalis.text.normalise_en import normalise
+from vocalis.text.vocab import vocab
 
 
 def speak(text: str) -> str:

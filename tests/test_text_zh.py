@@ -2,10 +2,10 @@
 
 import pytest
 
-from vocalis.acoustic.assets import vocab
 from vocalis.text import segments
 from vocalis.text.normalise_zh import normalise
 from vocalis.text.pinyin_ipa import pinyin_to_phonemes, split_tone
+from vocalis.text.vocab import vocab
 
 
 def spoken(text: str) -> str:

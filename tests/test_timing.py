@@ -6,10 +6,10 @@ import pytest
 
 from vocalis import Audio
 from vocalis.asr import transcribe
-from vocalis.dub import dub
 from vocalis.errors import VocalisError
-from vocalis.eval.metrics import wer
+from vocalis.service.dub import dub
 from vocalis.subtitles import Cue, cues_of, read_subtitles, speech_span, write_srt
+from vocalis.text.error_rate import wer
 
 RATE = 24000
 

@@ -8,28 +8,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from shared_data import MANIFEST, SPEECH
 
 from vocalis import Vocalis
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError
-from vocalis.eval.metrics import wer
-from vocalis.eval.speakers import cosine, dvector_embedding
 from vocalis.studio.cli import main
+from vocalis.text.error_rate import wer
 from vocalis.trust.consent import ConsentError, grant_written
 from vocalis.voice.library import import_voice, library_voices, load_voice, rename_voice, voice_path
+from vocalis.voice.speaker import cosine, dvector_embedding
 from vocalis.voice.train import TrainingCancelled
 from vocalis.voice.voice import Voice
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech"
 LJ = SPEECH / "ljspeech" / "LJ"
 OTHER = SPEECH / "librispeech_test_other" / "367"
 STEPS = 30
-pytestmark = pytest.mark.skipif(not LJ.is_dir(), reason="shared speech data not available")
+pytestmark = pytest.mark.shared_data(LJ, MANIFEST)
 
 
 def _transcripts() -> dict[str, str]:
-    with open(SPEECH / "MANIFEST.tsv", encoding="utf-8") as f:
+    with open(MANIFEST, encoding="utf-8") as f:
         return {Path(r["path"]).name: r["transcript"] for r in csv.DictReader(f, delimiter="\t")
                 if r["speaker_id"] == "LJ"}
 
@@ -54,6 +54,7 @@ def trained(tts: Vocalis, tmp_path_factory):
     mp.undo()
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_from_its_checkpoint(trained):
     voice, first, second, _ = trained
     assert {p.stage for p in first} >= {"checking", "cloning", "aligning", "prosody", "training"}
@@ -67,11 +68,13 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(trained):
     assert fractions == sorted(fractions) and all(0 <= f <= 1 for f in fractions)
 
 
+@pytest.mark.slow
 def test_the_held_out_loss_falls(trained):
     metrics = trained[0].meta["metrics"]
     assert metrics["held_out_loss"] < metrics["held_out_loss_start"] - 0.05, metrics
 
 
+@pytest.mark.slow
 def test_the_voice_file_round_trips(trained, monkeypatch, tmp_path):
     voice, _, _, home = trained
     monkeypatch.setenv("VOCALIS_HOME", str(home))
@@ -88,6 +91,7 @@ def test_the_voice_file_round_trips(trained, monkeypatch, tmp_path):
     assert [v.name for v in library_voices()] == ["lj3"] and load_voice("lj3").trained
 
 
+@pytest.mark.slow
 def test_a_voice_for_another_base_model_is_refused(trained, tmp_path):
     from safetensors import safe_open
     from safetensors.numpy import load_file, save_file
@@ -101,6 +105,7 @@ def test_a_voice_for_another_base_model_is_refused(trained, tmp_path):
         Voice.load(path)
 
 
+@pytest.mark.slow
 def test_a_trained_voice_speaks_only_with_consent(trained, tts, monkeypatch, tmp_path):
     voice, _, _, home = trained
     monkeypatch.setenv("VOCALIS_HOME", str(home))
@@ -150,6 +155,7 @@ def test_cli_train_refuses_with_one_line(capsys, tmp_path):
     assert "ready to train: 4" in capsys.readouterr().out  # 4x.x s of speech in the 8 clips
 
 
+@pytest.mark.slow
 def test_consent_carries_over_from_the_clone_training_started_from(trained, monkeypatch, tmp_path):
     from vocalis.trust.consent import carry_consent, consent_for, revoke
     from vocalis.voice.builtin import builtin_voices

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_data import SPEECH
 
 from vocalis.audio import Audio, to_pcm16
 from vocalis.studio.cli import main
@@ -15,7 +16,7 @@ from vocalis.trust.audit import AuditLog
 from vocalis.trust.provenance import Credentials, sign_file
 
 TEXT = "Every file we make says that a machine made it."
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech" / "librispeech_test_other" / "2033"
+REAL = SPEECH / "librispeech_test_other" / "2033"
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_one_changed_byte_breaks_the_manifest(said, capsys):
     assert code == 0  # the watermarks are still found
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared speech data not available")
+@pytest.mark.shared_data(REAL)
 def test_a_trusted_manifest_names_the_record_when_the_id_watermark_is_unreadable(tmp_path, capsys):
     # an unmarked recording stands for an output too short to hold the ID watermark
     audio = Audio.load(sorted(REAL.glob("*.flac"))[0])
@@ -82,7 +83,7 @@ def test_a_trusted_manifest_names_the_record_when_the_id_watermark_is_unreadable
     assert report["audit_records"] == [] and report["audit_record_from"] is None
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared speech data not available")
+@pytest.mark.shared_data(REAL)
 def test_a_real_recording_has_no_mark(capsys):
     code, report = _report(sorted(REAL.glob("*.flac"))[0], capsys)
     assert code == 1 and not report["vocalis_mark_found"] and report["watermarks"]["id"] is None

@@ -2,10 +2,10 @@
 chunks, after MP3 and after losing half; Perth says "marked"; unmarked real speech shows neither; silence
 stays silent."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import shared_data
 
 from vocalis.audio import Audio
 from vocalis.trust.idmark import detect_id
@@ -13,7 +13,6 @@ from vocalis.trust.perth import PERTH_THRESHOLD
 from vocalis.trust.watermark import mark, read_marks
 
 TEXT = "Please call Stella. Ask her to bring these things with her from the store, and meet us at the station."
-SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
 # unmarked real speech: English and Mandarin, read and conversational, 2 s to 30 s
 REAL = ["librispeech_test_other/1688/1688-142285-0000.flac", "ljspeech/LJ/LJ001-0001.wav",
         "aishell1/S0764/BAC009S0764W0121.wav", "aishell2/IT0011/IT0011W0001.wav", "jfk_speech/JFK/jfk.flac"]
@@ -46,10 +45,7 @@ def test_id_survives_mp3_and_losing_half(streamed, tmp_path):
 
 @pytest.mark.parametrize("path", REAL)
 def test_unmarked_real_speech_shows_no_mark(path):
-    clip = SPEECH / path
-    if not clip.exists():
-        pytest.skip(f"{clip} is not here")
-    marks = read_marks(Audio.load(clip))
+    marks = read_marks(Audio.load(shared_data(path) / path))
     assert marks.id is None
     assert not marks.perth
 

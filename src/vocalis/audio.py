@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vocalis.errors import VocalisError
 
-if TYPE_CHECKING:
-    from vocalis.trust.provenance import Credentials
-
-# extension -> (libsndfile format, subtype)
-FORMATS: dict[str, tuple[str, str | None]] = {
+# extension -> (libsndfile format, subtype) of plain files (recordings)
+FORMATS: dict[str, tuple[str, str]] = {
     ".wav": ("WAV", "PCM_16"),
     ".flac": ("FLAC", "PCM_16"),
     ".mp3": ("MP3", "MPEG_LAYER_III"),
@@ -90,22 +85,17 @@ class Audio:
         samples = np.concatenate(chunks) if chunks else np.zeros(0)
         return cls(samples.astype(np.float32), int(rate))
 
-    def save(self, path: str | Path, credentials: Credentials | None = None) -> Path:
-        """Write by extension (.wav .flac .mp3 .ogg); the file appears whole or not at all, C2PA-signed when
-        `credentials` are given."""
-        with AudioWriter(path, self.sample_rate) as writer:
-            writer.write(self, credentials)
-        return writer.path
+    def save(self, path: str | Path) -> Path:
+        """Write a plain, unsigned file by extension (.wav .flac .mp3 .ogg): recordings, not outputs (the
+        service layer writes outputs, marked and signed)."""
+        import soundfile as sf
 
-
-def check_output_path(path: str | Path) -> Path:
-    """A writable audio output: a known extension in an existing folder (checked before any work)."""
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise VocalisError(f"unsupported output format {path.suffix!r}: use one of {', '.join(FORMATS)}")
-    if path.parent and not path.parent.is_dir():
-        raise VocalisError(f"cannot write {path}: folder {path.parent} does not exist")
-    return path
+        path = Path(path)
+        if path.suffix.lower() not in FORMATS:
+            raise VocalisError(f"unsupported audio format {path.suffix!r}: use one of {', '.join(FORMATS)}")
+        container, subtype = FORMATS[path.suffix.lower()]
+        sf.write(str(path), file_samples(self.samples, subtype), self.sample_rate, format=container, subtype=subtype)
+        return path
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:
@@ -117,57 +107,3 @@ def file_samples(samples: np.ndarray, subtype: str) -> np.ndarray:
     """What a file of this libsndfile subtype is given: 16-bit files the very samples an audit record hashes
     (`to_pcm16`), so a lossless file matches its record exactly; other formats float, clipped to full scale."""
     return to_pcm16(samples) if subtype == "PCM_16" else np.clip(samples, -1.0, 1.0)
-
-
-class AudioWriter:
-    """Streams audio chunks into a file (memory stays flat for long texts). Writes to a temporary
-    name and renames on success, so a failure never leaves a half-written file behind."""
-
-    def __init__(self, path: str | Path, sample_rate: int):
-        import soundfile as sf
-
-        self.path = check_output_path(path)
-        fmt = FORMATS[self.path.suffix.lower()]
-        self._tmp = self.path.with_name(f".{self.path.stem}.part{self.path.suffix}")  # the suffix says the format
-        self.sample_rate = sample_rate
-        try:
-            self._file = sf.SoundFile(str(self._tmp), "w", samplerate=sample_rate, channels=1,
-                                      format=fmt[0], subtype=fmt[1])
-        except (sf.LibsndfileError, OSError) as e:
-            raise VocalisError(f"cannot write {self.path}: {e}") from None
-        self.frames = 0
-        self.credentials: Credentials | None = None
-
-    def write(self, audio: Audio, credentials: Credentials | None = None) -> None:
-        """`credentials`: what made the audio (see trust.provenance); the file is signed with them when it is
-        complete, in the formats C2PA covers."""
-        if audio.sample_rate != self.sample_rate:
-            audio = audio.resample(self.sample_rate)
-        self._file.write(file_samples(audio.samples, self._file.subtype))
-        self.frames += len(audio.samples)
-        self.credentials = credentials or self.credentials
-
-    def __enter__(self) -> AudioWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        publish_file(self._tmp, self.path, self._file.close, exc_type is None, self.credentials)
-
-
-def publish_file(tmp: Path, path: Path, close: Callable[[], None], keep: bool,
-                 credentials: Credentials | None) -> None:
-    """Close a file written under the temporary name `tmp`; if `keep`, sign it (when `credentials` are given)
-    and move it to `path`. Otherwise, or when a step fails, remove it: a file appears whole or not at all."""
-    complete = False
-    try:
-        close()
-        if keep and credentials is not None:
-            from vocalis.trust.provenance import sign_file
-
-            sign_file(tmp, credentials)
-        complete = keep
-    finally:
-        if complete:
-            tmp.replace(path)
-        else:
-            tmp.unlink(missing_ok=True)

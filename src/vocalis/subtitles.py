@@ -17,7 +17,7 @@ from vocalis.audio import Audio
 from vocalis.errors import VocalisError
 
 if TYPE_CHECKING:  # the pipeline loads torch: only its type is needed here
-    from vocalis.pipeline import Chunk
+    from vocalis.engine import Chunk
 
 FORMATS = (".srt", ".vtt")
 # [hh:]mm:ss[,.]fff: SRT wants hours and a comma, WebVTT allows no hours and wants a dot; files mix
@@ -203,20 +203,31 @@ def speech_span(audio: Audio) -> tuple[int, int]:
     return int(loud[0]) * window, min(len(x), (int(loud[-1]) + 1) * window)
 
 
-def cues_of(chunks: Iterable[Chunk]) -> list[Cue]:
-    """Cues of a synthesis, one per segment, timed where its speech really is: from its first to its
-    last sound, so the pause after it and the model's own silence at either end are left out. The
-    parts of a segment sent in parts are joined first. The text is the segment's normalised text
-    ("twenty three" for "23"). A segment with no sound at all gives no cue."""
-    cues, parts = [], []
-    for chunk in chunks:
-        parts.append(chunk)
+class CueTracker:
+    """Cues of a synthesis as its chunks go by, one per segment, timed where its speech really is: from its
+    first to its last sound, so the pause after it and the model's own silence at either end are left out.
+    The parts of a segment sent in parts are joined first; only the segment being rendered is held. The text
+    is the segment's normalised text ("twenty three" for "23"). A segment with no sound gives no cue."""
+
+    def __init__(self) -> None:
+        self.cues: list[Cue] = []
+        self._parts: list[Chunk] = []
+
+    def add(self, chunk: Chunk) -> None:
+        self._parts.append(chunk)
         if not chunk.final:
-            continue
-        audio = Audio.concat([p.audio for p in parts])
+            return
+        audio = Audio.concat([p.audio for p in self._parts])
         a, b = speech_span(audio)
         if b > a:
-            start, rate = parts[0].start, audio.sample_rate
-            cues.append(Cue(start + a / rate, start + b / rate, chunk.segment.text))
-        parts = []
-    return cues
+            start, rate = self._parts[0].start, audio.sample_rate
+            self.cues.append(Cue(start + a / rate, start + b / rate, chunk.segment.text))
+        self._parts = []
+
+
+def cues_of(chunks: Iterable[Chunk]) -> list[Cue]:
+    """The cues of a whole synthesis (see CueTracker)."""
+    tracker = CueTracker()
+    for chunk in chunks:
+        tracker.add(chunk)
+    return tracker.cues

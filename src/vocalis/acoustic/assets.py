@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources as res
-import json
 import os
 from functools import cache
 from pathlib import Path
@@ -60,12 +59,6 @@ def model_path() -> Path:
         )
     tmp.replace(out)
     return out
-
-
-@cache
-def vocab() -> dict[str, int]:
-    """Phoneme character -> token id (0 is the boundary/pad token)."""
-    return json.loads((_DATA / "vocab.json").read_text(encoding="utf-8"))["vocab"]
 
 
 @cache

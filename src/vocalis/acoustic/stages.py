@@ -1,7 +1,7 @@
 """Kokoro's acoustic model as explicit stages: encode -> durations -> prosody (F0, energy) -> decode.
 
-Each stage is exposed so that callers can inspect or edit what flows between them (timing code
-fits durations to a target through `edit_durations`, prosody edits go through `edit`).
+Each stage is a method that takes and returns plain data, so that the engine calls them in turn and
+changes what flows between them (durations fitted to a target, F0 shaped by tones and emotion).
 
 Differentiable path: pass the style as a torch tensor with `requires_grad=True` to `encode`, then call
 `decode_tensor`, which returns the waveform as a torch tensor with the autograd graph attached:
@@ -33,6 +33,7 @@ from vocalis.acoustic.net.istftnet import Decoder
 from vocalis.acoustic.net.model import build_decoder
 from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
 from vocalis.acoustic.weights import cached_state_dict, merge_adapter
+from vocalis.text.vocab import vocab as token_ids
 
 SAMPLE_RATE = assets.SAMPLE_RATE
 FRAME = assets.FRAME
@@ -88,6 +89,7 @@ def source_noise(frames: int) -> torch.Tensor:
 
 class AcousticModel:
     sample_rate: int = SAMPLE_RATE
+    frame: int = FRAME  # samples per duration frame
 
     def __init__(self, net: KokoroNet, decoder: ort.InferenceSession | None = None,
                  torch_decoder: Callable[[], Decoder] | None = None):
@@ -131,11 +133,9 @@ class AcousticModel:
             dur = self.net.predictor.durations(enc.prosody_features)
         return dur.double().numpy() / speed
 
-    def durations(self, enc: Encoded, speed: float = 1.0,
-                  edit: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-        """Integer frames per token: predicted, rounded like Kokoro (round, clamp >= 1), then `edit`."""
-        durations = round_durations(self.predict_durations(enc, speed))
-        return durations if edit is None else edit(durations)
+    def durations(self, enc: Encoded, speed: float = 1.0) -> np.ndarray:
+        """Integer frames per token: predicted, rounded like Kokoro (round, clamp >= 1)."""
+        return round_durations(self.predict_durations(enc, speed))
 
     def predict_prosody(self, enc: Encoded, durations: np.ndarray) -> Prosody:
         """F0 and energy curves for the given integer durations."""
@@ -182,41 +182,22 @@ class AcousticModel:
             source = self.net.source(f0, source_noise(b), slice(2 * a, 2 * b))
         return enc.text_features[..., index[a:b]], f0[:, 2 * a:2 * b], energy[:, 2 * a:2 * b], source
 
-    def synthesize(
-        self,
-        token_ids: Sequence[int],
-        style: np.ndarray,
-        speed: float = 1.0,
-        edit: Callable[[Prosody], Prosody] | None = None,
-        edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
-    ) -> tuple[np.ndarray, Prosody]:
-        """`plan`, then decode."""
-        enc, prosody = self.plan(token_ids, style, speed, edit, edit_durations)
+    def synthesize(self, token_ids: Sequence[int], style: np.ndarray, speed: float = 1.0) -> tuple[np.ndarray, Prosody]:
+        """`plan`, then decode: the model as it comes, with nothing changed between the stages."""
+        enc, prosody = self.plan(token_ids, style, speed)
         return self.decode(enc, prosody), prosody
 
-    def plan(
-        self,
-        token_ids: Sequence[int],
-        style: np.ndarray,
-        speed: float = 1.0,
-        edit: Callable[[Prosody], Prosody] | None = None,
-        edit_durations: Callable[[np.ndarray], np.ndarray] | None = None,
-    ) -> tuple[Encoded, Prosody]:
-        """Everything before the decoder: encode -> `durations` (with `edit_durations`) -> prosody ->
-        edit. The hooks see and return plain numpy data."""
+    def plan(self, token_ids: Sequence[int], style: np.ndarray, speed: float = 1.0) -> tuple[Encoded, Prosody]:
+        """Everything before the decoder, as the model predicts it: encode -> durations -> prosody."""
         enc = self.encode(token_ids, style)
-        durations = self.durations(enc, speed, edit_durations)
-        prosody = self.predict_prosody(enc, durations)
-        if edit is not None:
-            prosody = edit(prosody)
-        return enc, prosody
+        return enc, self.predict_prosody(enc, self.durations(enc, speed))
 
     def calibration_feeds(self, style: np.ndarray | None = None,
                           pitch_scale: float = 1.0) -> Iterator[dict[str, np.ndarray]]:
         """Decoder inputs of the built-in calibration sentences, for int8 quantisation: each read by another
         built-in voice, or all by `style` (a trained voice's, at its pitch: its decoder's activation ranges
         are its own)."""
-        vocab, packs = assets.vocab(), assets.voice_packs()
+        vocab, packs = token_ids(), assets.voice_packs()
         for phonemes, voice in zip(_CALIBRATION, sorted(packs), strict=False):
             ids = [vocab[c] for c in phonemes if c in vocab]
             with torch.inference_mode():

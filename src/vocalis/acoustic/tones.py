@@ -9,7 +9,7 @@ neighbouring syllables without steps. Measured with bench/tones.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -140,15 +140,11 @@ def syllable_frames(durations: np.ndarray, syllables: Sequence[Syllable]) -> lis
     return [(int(starts[s.start + 1]), int(ends[s.end])) for s in syllables]
 
 
-def prosody_edit(tones: MandarinTones | None, pitch_scale: float) -> Callable[[Prosody], Prosody] | None:
-    """The F0 edit for one segment: Mandarin tone contours (`tones`, None outside Mandarin), then the
-    voice's pitch level (scaling keeps the contours' shape); None when there is nothing to edit."""
-    if pitch_scale == 1.0:
-        return tones and tones.prosody
-
-    def edit(prosody: Prosody) -> Prosody:
-        if tones is not None:
-            prosody = tones.prosody(prosody)
-        return replace(prosody, f0=prosody.f0 * np.float32(pitch_scale))
-
-    return edit
+def voice_f0(prosody: Prosody, tones: MandarinTones | None, pitch_scale: float) -> Prosody:
+    """A voice's F0 for one segment: Mandarin tone contours (`tones`, None outside Mandarin), then the
+    voice's pitch level (scaling keeps the contours' shape)."""
+    if tones is not None:
+        prosody = tones.prosody(prosody)
+    if pitch_scale != 1.0:
+        prosody = replace(prosody, f0=prosody.f0 * np.float32(pitch_scale))
+    return prosody

@@ -31,7 +31,7 @@ from vocalis.audio import Audio
 from vocalis.errors import VocalisError, VoiceError
 
 if TYPE_CHECKING:  # torch and the models load only when an evaluation runs
-    from vocalis.pipeline import Vocalis
+    from vocalis.service import Vocalis
     from vocalis.voice.clone import Cloner
     from vocalis.voice.reference import Reference
     from vocalis.voice.voice import Voice
@@ -173,13 +173,13 @@ def _speech(source: Path | Audio) -> tuple[Audio, str | None]:
 
 
 def _embed(audio: Audio) -> dict[str, np.ndarray]:
-    from vocalis.eval.speakers import dvector_embedding, ge2e_embedding
+    from vocalis.voice.speaker import dvector_embedding, ge2e_embedding
 
     return {"ge2e": ge2e_embedding(audio), "dvector": dvector_embedding(audio)}
 
 
 def _similarities(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, float]:
-    from vocalis.eval.speakers import cosine
+    from vocalis.voice.speaker import cosine
 
     return {enc: cosine(a[enc], b[enc]) for enc in ENCODERS}
 
@@ -190,7 +190,7 @@ def evaluate_cloning(data_dir: str | Path, limit: int | None = None, progress: C
     `limit` caps the number of speakers; `steps` overrides the cloner's gradient steps (tests);
     `checkpoint` receives the report so far after every pair, so a long run stopped early keeps its figures.
     Returns a JSON-ready dict: settings, per-pair figures and per-group averages."""
-    from vocalis.pipeline import Vocalis
+    from vocalis.service import Vocalis
     from vocalis.voice.clone import Cloner
 
     started = time.perf_counter()
@@ -251,7 +251,7 @@ def _evaluate_pair(pair: Pair, tts: Vocalis, cloner: Cloner, strangers: list[dic
                    result: dict, root: Path) -> None:
     """Clone from the pair's reference and fill `result` with the clone's and the baseline's figures."""
     from vocalis.asr import transcribe
-    from vocalis.eval.metrics import cer, wer
+    from vocalis.text.error_rate import cer, wer
     from vocalis.voice.builtin import builtin_voices
 
     ref, note = _reference(pair.ref)

@@ -25,7 +25,7 @@ from vocalis.eval.cloning import write_json
 from vocalis.subtitles import Cue, read_subtitles, speech_span, write_srt
 
 if TYPE_CHECKING:  # the pipeline loads torch: only when an evaluation runs
-    from vocalis.pipeline import Vocalis
+    from vocalis.service import Vocalis
 
 __all__ = ["DUB_CUES", "SENTENCES", "dub_cues", "TARGETS", "VOICES", "evaluate_timing", "print_report", "write_json"]
 
@@ -138,7 +138,7 @@ def evaluate_timing(tts: Vocalis | None = None, sentences: int | None = None,
                     progress: Callable[[str], None] = print, cues: int = len(DUB_CUES)) -> dict:
     """Run the evaluation on all sentences, or the first `sentences` (English and Mandarin taken in
     turn), and dub the first `cues` dub-check cues."""
-    from vocalis.pipeline import Vocalis
+    from vocalis.service import Vocalis
 
     tts = tts or Vocalis()
     began = time.perf_counter()
@@ -207,7 +207,7 @@ def _summary(renders: list[dict]) -> dict:
 
 def _dub_check(tts: Vocalis, cues: list[Cue]) -> dict:
     """Write `cues` as SRT, read it back, dub it, and check the track against the slots."""
-    from vocalis.dub import dub
+    from vocalis.service.dub import dub
 
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

@@ -31,7 +31,7 @@ from vocalis.eval.cloning import (
 )
 
 if TYPE_CHECKING:
-    from vocalis.pipeline import Vocalis
+    from vocalis.service import Vocalis
     from vocalis.voice.voice import Voice
 
 HELD_OUT_CLIPS = 2
@@ -45,7 +45,7 @@ def evaluate_training(data_dir: str | Path, speakers: list[str], amounts: tuple[
     """Train each speaker (by manifest speaker_id) on each amount; returns a JSON-ready report."""
     import os
 
-    from vocalis.pipeline import Vocalis
+    from vocalis.service import Vocalis
 
     root, rows = read_manifest(data_dir)
     strangers = sorted(root / r["path"] for r in rows if r["dataset"] == STRANGERS)[:N_STRANGERS]
@@ -99,7 +99,7 @@ class _Judge:
 
     def score(self, voice: Voice) -> dict:
         from vocalis.asr import transcribe
-        from vocalis.eval.metrics import cer, wer
+        from vocalis.text.error_rate import cer, wer
 
         metric = cer if self.lang == "zh" else wer
         norms, errors, render_s, audio_s = [], [], 0.0, 0.0

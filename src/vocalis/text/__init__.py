@@ -1,6 +1,6 @@
 """Text front-end: English and Mandarin text in, Kokoro phoneme segments out."""
 
-from .api import phonemize, segments
+from .frontend import phonemize, segments
 from .lang import detect_language
 from .types import Segment, Syllable
 

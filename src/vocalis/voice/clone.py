@@ -35,6 +35,7 @@ import torch
 
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError
+from vocalis.text.vocab import vocab as token_ids
 from vocalis.voice.builtin import builtin_voices
 from vocalis.voice.reference import Reference, prepare_reference
 from vocalis.voice.voice import PROSODY, TIMBRE, Voice
@@ -117,8 +118,7 @@ class Cloner:
     def clone(self, sources: Sequence[str | Path | Audio] | Reference, name: str, lang: str = "en",
               progress: Callable[[str], None] | None = None) -> Voice:
         """A Voice named `name` from reference speech (paths, Audio, or a prepared Reference)."""
-        from vocalis.eval.speakers import ge2e_embedding
-        from vocalis.trust.speaker_check import reference_embedding
+        from vocalis.voice.speaker import ge2e_embedding, reference_embedding
 
         if lang not in PROBES:
             raise VoiceError(f"unknown language {lang!r} for a cloned voice: use en or zh")
@@ -169,7 +169,7 @@ class Cloner:
         The file is named by a hash of everything the embeddings depend on."""
         from vocalis.acoustic import assets
         from vocalis.acoustic.onnx_decoder import DECODER_VERSION
-        from vocalis.eval.speakers import ge2e_embedding
+        from vocalis.voice.speaker import ge2e_embedding
 
         if lang in self._pack_embeddings:
             return self._pack_embeddings[lang]
@@ -222,7 +222,7 @@ class Cloner:
         failure there spares the probes' cost), then the mean of the probes. Returns the verdict (None
         when it fails) and what failed."""
         from vocalis.asr import transcribe
-        from vocalis.eval.metrics import cer, wer
+        from vocalis.text.error_rate import cer, wer
 
         score, metric = (cer, "CER") if lang == "zh" else (wer, "WER")
 
@@ -244,7 +244,7 @@ class Cloner:
     def _fit(self, probes: Sequence[_Probe], start: np.ndarray, pitch: float, reference: Audio,
              target: torch.Tensor, say: Callable[[str], None]) -> np.ndarray:
         """Adam on the timbre half, the probes in turn; returns the fitted timbre."""
-        from vocalis.eval.speakers import ge2e_loss
+        from vocalis.voice.speaker import ge2e_loss
 
         encoder = ge2e_loss()
         spectrum = encoder.log_spectrum(torch.from_numpy(reference.samples).float())
@@ -293,24 +293,26 @@ class _Probe:
     """A fixed sentence whose durations and F0 come from the start style: only the timbre moves."""
 
     def __init__(self, model: AcousticModel, text: str, lang: str):
-        from vocalis.acoustic import assets
         from vocalis.acoustic.tones import MandarinTones
         from vocalis.text import segments
 
         self.model, self.text = model, text
         seg = next(iter(segments(text, lang=lang)))
-        vocab = assets.vocab()
+        vocab = token_ids()
         self.ids = [vocab[c] for c in seg.phonemes if c in vocab]
         self.n_ids = len(self.ids)
         self._tones = MandarinTones(seg) if seg.syllables else None
 
     def prosody(self, style: np.ndarray, pitch_scale: float) -> tuple[Encoded, Prosody]:
         """The synthesis path's own plan for this sentence (tone contours, then the pitch level)."""
-        from vocalis.acoustic.tones import prosody_edit
+        from vocalis.acoustic.tones import voice_f0
 
-        tones = self._tones
-        return self.model.plan(self.ids, style, edit=prosody_edit(tones, pitch_scale),
-                               edit_durations=tones and tones.durations)
+        tones, model = self._tones, self.model
+        enc = model.encode(self.ids, style)
+        durations = model.durations(enc)
+        if tones is not None:
+            durations = tones.durations(durations)
+        return enc, voice_f0(model.predict_prosody(enc, durations), tones, pitch_scale)
 
     def median_f0(self, style: np.ndarray) -> float:
         _, prosody = self.prosody(style, 1.0)

@@ -101,47 +101,80 @@ def prepare_reference(
     digest = hashlib.sha256()
     names: list[str] = []
     labels: list[str] = []  # how messages name each clip: its path as given, or its position
-    pieces: list[np.ndarray] = []
-    speech_power, speech_n = 0.0, 0
-    noise_frames: list[np.ndarray] = []  # power of each all-non-speech frame
+    clips: list[_ClipSpeech] = []
     clipped_fraction = 0.0
     for i, source in enumerate(sources):
-        if isinstance(source, Audio):
-            audio, name, label = source, "<audio>", f"audio input {i + 1}"
-            digest.update(_audio_digest(audio))
-        else:
-            audio, name, label = Audio.load(source), Path(source).name, str(source)
-            with open(source, "rb") as f:
-                digest.update(hashlib.file_digest(f, "sha256").digest())
+        audio, name, label, clip_digest = _load_clip(source, i)
+        digest.update(clip_digest)
         names.append(name)
         labels.append(label)
+        clipped_fraction = max(clipped_fraction, _check_clipping(audio, label))
+        clips.append(_clip_speech(audio, label))
 
-        clipped = _clipped_fraction(audio.samples)
-        if clipped > MAX_CLIPPED_FRACTION:
-            raise VoiceError(
-                f"{label} is clipped: {100 * clipped:.2f} % of its samples are flattened at full scale, "
-                "which distorts the voice — record it again at a lower input gain"
-            )
-        clipped_fraction = max(clipped_fraction, clipped)
+    pieces = [piece for clip in clips for piece in clip.pieces]
+    _require_speech(sum(len(p) for p in pieces) / SAMPLE_RATE, min_speech_s, labels)
+    speech = _normalise(_join(pieces, round(max_speech_s * SAMPLE_RATE)))
+    return Reference(
+        audio=Audio(speech.astype(np.float32), SAMPLE_RATE),
+        speech_s=len(speech) / SAMPLE_RATE,
+        sources=names,
+        sha256=digest.hexdigest(),
+        clipped_fraction=clipped_fraction,
+        snr_db=_snr_db(clips),
+    )
 
-        regions = speech_regions(audio)
-        if not regions:
-            raise VoiceError(
-                f"no speech found in {label}: check it is the right file and that the voice is clearly audible"
-            )
-        samples = audio.resample(SAMPLE_RATE).samples.astype(np.float64)
-        in_speech = np.zeros(len(samples), dtype=bool)
-        for start_s, end_s in regions:
-            start, end = round(start_s * SAMPLE_RATE), min(round(end_s * SAMPLE_RATE), len(samples))
-            in_speech[start:end] = True
-            pieces.append(samples[start:end])
-        speech_power += float(np.sum(samples[in_speech] ** 2))
-        speech_n += int(in_speech.sum())
-        n = len(samples) // SNR_FRAME * SNR_FRAME
-        frames = samples[:n].reshape(-1, SNR_FRAME)
-        noise_frames.append(np.mean(frames**2, axis=1)[~in_speech[:n].reshape(-1, SNR_FRAME).any(axis=1)])
 
-    total_s = sum(len(p) for p in pieces) / SAMPLE_RATE
+@dataclass(frozen=True)
+class _ClipSpeech:
+    """One clip's speech pieces at the synthesis rate, and the power sums its SNR estimate pools."""
+
+    pieces: list[np.ndarray]
+    speech_power: float  # sum of squares over the clip's speech samples
+    speech_n: int  # how many speech samples
+    noise_powers: np.ndarray  # power of each all-non-speech frame
+
+
+def _load_clip(source: str | Path | Audio, i: int) -> tuple[Audio, str, str, bytes]:
+    """The clip, its name for Reference.sources, its label for messages and the digest that identifies it."""
+    if isinstance(source, Audio):
+        return source, "<audio>", f"audio input {i + 1}", _audio_digest(source)
+    audio = Audio.load(source)  # before hashing: an unreadable file fails with the loader's message
+    with open(source, "rb") as f:
+        return audio, Path(source).name, str(source), hashlib.file_digest(f, "sha256").digest()
+
+
+def _check_clipping(audio: Audio, label: str) -> float:
+    """The clip's clipped fraction; VoiceError when too much of it is clipped to make a good voice."""
+    clipped = _clipped_fraction(audio.samples)
+    if clipped > MAX_CLIPPED_FRACTION:
+        raise VoiceError(
+            f"{label} is clipped: {100 * clipped:.2f} % of its samples are flattened at full scale, "
+            "which distorts the voice — record it again at a lower input gain"
+        )
+    return clipped
+
+
+def _clip_speech(audio: Audio, label: str) -> _ClipSpeech:
+    """The clip's speech regions cut out at the synthesis rate; VoiceError when it has none."""
+    regions = speech_regions(audio)
+    if not regions:
+        raise VoiceError(
+            f"no speech found in {label}: check it is the right file and that the voice is clearly audible"
+        )
+    samples = audio.resample(SAMPLE_RATE).samples.astype(np.float64)
+    in_speech = np.zeros(len(samples), dtype=bool)
+    pieces = []
+    for start_s, end_s in regions:
+        start, end = round(start_s * SAMPLE_RATE), min(round(end_s * SAMPLE_RATE), len(samples))
+        in_speech[start:end] = True
+        pieces.append(samples[start:end])
+    n = len(samples) // SNR_FRAME * SNR_FRAME
+    frames = samples[:n].reshape(-1, SNR_FRAME)
+    noise_powers = np.mean(frames**2, axis=1)[~in_speech[:n].reshape(-1, SNR_FRAME).any(axis=1)]
+    return _ClipSpeech(pieces, float(np.sum(samples[in_speech] ** 2)), int(in_speech.sum()), noise_powers)
+
+
+def _require_speech(total_s: float, min_speech_s: float, labels: list[str]) -> None:
     if total_s < min_speech_s:
         holder = f"{labels[0]} holds" if len(labels) == 1 else "the clips hold"
         shown = math.floor(total_s * 10) / 10  # rounded down: 2.96 s must not read as the 3 s it misses
@@ -149,18 +182,13 @@ def prepare_reference(
             f"{holder} {shown:.1f} s of speech; cloning needs at least {min_speech_s:g} s — record a longer clip"
         )
 
-    speech = _normalise(_join(pieces, round(max_speech_s * SAMPLE_RATE)))
-    noise_powers = np.concatenate(noise_frames)
+
+def _snr_db(clips: list[_ClipSpeech]) -> float:
+    """Speech power over the median non-speech frame power, pooled over the clips; inf with no background."""
+    speech_power, speech_n = sum(c.speech_power for c in clips), sum(c.speech_n for c in clips)
+    noise_powers = np.concatenate([clip.noise_powers for clip in clips])
     noise = float(np.median(noise_powers)) if len(noise_powers) else 0.0
-    snr_db = 10 * math.log10(speech_power / speech_n / noise) if noise > 0 else math.inf
-    return Reference(
-        audio=Audio(speech.astype(np.float32), SAMPLE_RATE),
-        speech_s=len(speech) / SAMPLE_RATE,
-        sources=names,
-        sha256=digest.hexdigest(),
-        clipped_fraction=clipped_fraction,
-        snr_db=snr_db,
-    )
+    return 10 * math.log10(speech_power / speech_n / noise) if noise > 0 else math.inf
 
 
 def _audio_digest(audio: Audio) -> bytes:

@@ -12,7 +12,7 @@ from transformers import AlbertConfig
 from vocalis.acoustic.net.istftnet import Decoder, SourceModuleHnNSF
 from vocalis.acoustic.net.modules import CustomAlbert, ProsodyPredictor, TextEncoder
 
-# hexgrad/Kokoro-82M config.json (v1.0), minus the vocabulary (vocalis.acoustic.assets.vocab()).
+# hexgrad/Kokoro-82M config.json (v1.0), minus the vocabulary (vocalis.text.vocab.vocab()).
 N_TOKEN = 178
 HIDDEN_DIM = 512
 STYLE_DIM = 128

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from vocalis.acoustic.assets import FRAME, vocab
+from vocalis.acoustic.assets import FRAME
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError
+from vocalis.text.vocab import vocab
 from vocalis.voice.train.align import align
 from vocalis.voice.train.features import energy_curve, f0_curve, match_level
 

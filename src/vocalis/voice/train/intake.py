@@ -182,7 +182,7 @@ def check_corpus(sources: Sequence[str | Path], lang: str, transcripts: dict[str
 
 def check_one_speaker(utterances: list[Utterance]) -> None:
     """Refuse a corpus where some utterances sound like someone else (see OTHER_SPEAKER)."""
-    from vocalis.trust.speaker_check import reference_embedding
+    from vocalis.voice.speaker import reference_embedding
 
     long_enough = [u for u in utterances if u.audio.duration >= 2.0]
     if len(long_enough) < 4:

@@ -1,5 +1,0 @@
-"""The HTTP API (`vocalis serve`): OpenAI-compatible `/v1/audio/speech` and native endpoints."""
-
-from vocalis.server.app import create_app
-
-__all__ = ["create_app"]

@@ -1,0 +1,212 @@
+"""Dubbing: speak each subtitle cue in its own time slot and lay the cues on one silent track.
+
+Every cue is rendered with `duration` = its slot, so it lasts exactly its slot to the sample and sits
+at exactly its start: cues cannot overlap, since their slots don't (checked first) and nothing is
+placed past the start of the next one (checked again once the track is laid). Where the fit needs a
+speed outside 0.5-2.0 the cue is still fitted exactly, and reported in `strained` (the pipeline logs
+the warning). Two kinds of cue would otherwise stop the whole dub:
+
+- nothing to say ("♪♪", or only a sound description like "[music]" or "(laughs)", which a dub does
+  not read out): left silent, with a warning;
+- too short for its phonemes, even at the fastest the model can go (one 25 ms frame per phoneme):
+  lengthened into the silence after it, to the shortest length that holds it (one frame per phoneme,
+  then in 10 % steps while the pauses of a several-sentence cue leave too little), never past the
+  next cue's start (the last cue may run past the end of the track, which then grows). It is
+  reported as strained and lengthened, with a warning; only when even the gap cannot hold it does the
+  dub fail, naming the cue.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vocalis.acoustic import assets
+from vocalis.audio import Audio
+from vocalis.errors import DurationError, TextError, VocalisError
+from vocalis.service import Vocalis
+from vocalis.service.request import MIN_DURATION, SEGMENT_PHONEMES, SPEED_RANGE
+from vocalis.subtitles import Cue
+from vocalis.text import detect_language, segments
+from vocalis.text.vocab import vocab as token_ids
+from vocalis.trust.consent import require_consent
+from vocalis.trust.provenance import Credentials
+from vocalis.voice import Voice, default_voice, resolve_voice
+
+if TYPE_CHECKING:
+    from vocalis.emotion import Emotion
+
+GROW = 1.1  # a cue too short to speak is lengthened by this factor per try
+# Sound descriptions for the hard of hearing, "[door slams]", "(laughs)": not lines to speak. Vocalis
+# markup is kept: [pause 1s], and [word](/phonemes/) whose "(/" marks the override.
+_SOUND_RE = re.compile(r"\[(?!pause\s)[^\[\]]*\](?!\(/)|\((?!/)[^()]*\)")
+log = logging.getLogger("vocalis")
+
+
+@dataclass(frozen=True)
+class DubResult:
+    """The dubbed track and how each cue went. Cue numbers are indices into the cues given (0-based;
+    messages count from 1, like SRT files)."""
+
+    audio: Audio
+    cues: list[Cue]  # where each cue was placed: its slot, or longer where it was lengthened
+    strained: list[tuple[int, float]]  # (cue, speed) for cues fitted at a speed outside 0.5-2.0
+    silent: list[int]  # cues left silent: nothing speakable in them
+    lengthened: list[int]  # cues too short to speak in their slot, run into the gap after it
+    # What made the first spoken cue (each cue is its own request, watermark and audit record): a file of the
+    # track is signed with them.
+    credentials: Credentials | None = None
+
+
+def spoken_text(text: str) -> str:
+    """What a dub reads of a cue: its text without sound descriptions in brackets or parentheses."""
+    return " ".join(_SOUND_RE.sub(" ", text).split())
+
+
+def dub(
+    tts: Vocalis, cues: Sequence[Cue], voice: str | Path | Voice | None = None, lang: str = "auto",
+    emotion: Emotion | None = None, progress: Callable[[int, int], None] | None = None,
+) -> DubResult:
+    """Render every cue into its slot (see the module docstring) on a track as long as the last cue's
+    end. One voice speaks every cue: None picks the default voice of the language of all the text.
+    `progress(done, total)` is called after each cue."""
+    if not cues:
+        raise VocalisError("no cues to dub")
+    rate = tts.sample_rate
+    slots = _slots(cues, rate)
+    if voice is None:
+        all_text = " ".join(c.text for c in cues)
+        voice = default_voice(detect_language(all_text[:2000]) if lang == "auto" else lang)
+    voice = resolve_voice(voice)  # an unknown voice, or a clone without consent, fails before anything renders
+    require_consent(voice)
+    _check_room(cues, slots, lang, rate)
+    track = np.zeros(slots[-1][1], np.float32)
+    placed, strained, silent, lengthened = [], [], [], []
+    credentials = None
+    for k, (cue, (start, end)) in enumerate(zip(cues, slots, strict=True)):
+        room = slots[k + 1][0] - start if k + 1 < len(slots) else None
+        rendered = _render(tts, k, cue, end - start, room, voice, lang, emotion)
+        if rendered is None:
+            log.warning(f"cue {k + 1} {cue.text[:40]!r} has nothing to say: left silent")
+            silent.append(k)
+            placed.append((start, end))
+        else:
+            samples, speed, made = rendered
+            credentials = credentials or made
+            if len(samples) > end - start:
+                lengthened.append(k)
+            if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
+                strained.append((k, speed))
+            if start + len(samples) > len(track):  # only the last cue may grow the track
+                track = np.concatenate([track, np.zeros(start + len(samples) - len(track), np.float32)])
+            track[start:start + len(samples)] = samples
+            placed.append((start, start + len(samples)))
+        if progress:
+            progress(k + 1, len(cues))
+    # Overlaps are impossible by construction; this catches a bug that would make one.
+    for k in range(len(placed) - 1):
+        if placed[k][1] > placed[k + 1][0]:
+            raise RuntimeError(f"dub placed cue {k + 1} over cue {k + 2}")
+    timed = [Cue(a / rate, b / rate, c.text) for c, (a, b) in zip(cues, placed, strict=True)]
+    return DubResult(Audio(track, rate), timed, strained, silent, lengthened, credentials)
+
+
+def _check_room(cues: Sequence[Cue], slots: list[tuple[int, int]], lang: str, rate: int) -> None:
+    """Cues that cannot be spoken even run into the gap after them, all named before any renders
+    (one frame per phoneme is a lower bound: a cue that passes here can still fail when it renders)."""
+    tight = []
+    for k, cue in enumerate(cues):
+        room = slots[k + 1][0] - slots[k][0] if k + 1 < len(slots) else None
+        try:
+            need = _shortest(spoken_text(cue.text), lang)
+        except TextError:
+            continue  # nothing to say: it will be left silent
+        if room is not None and need > room:
+            tight.append(f"{k + 1} (needs {need / rate:.2f} s, has {room / rate:.2f} s)")
+    if tight:
+        raise VocalisError(f"cue(s) too short to speak even run into the gap after them: {'; '.join(tight)}: "
+                           "lengthen them or shorten their text")
+
+
+def _slots(cues: Sequence[Cue], rate: int) -> list[tuple[int, int]]:
+    """Each cue's first and last-plus-one sample. The end is rounded on its own (not start + length),
+    so a cue ending where the next starts meets it on the same sample."""
+    slots = [(round(c.start * rate), round(c.end * rate)) for c in cues]
+    for k, (start, end) in enumerate(slots):
+        if start < 0 or end <= start:
+            raise VocalisError(f"cue {k + 1} ({cues[k].start:.3f}-{cues[k].end:.3f} s) has no time to be spoken")
+        if k and start < slots[k - 1][1]:
+            raise VocalisError(f"cue {k + 1} starts at {cues[k].start:.3f} s, before cue {k} ends at "
+                               f"{cues[k - 1].end:.3f} s: cues must not overlap")
+    return slots
+
+
+def _render(
+    tts: Vocalis, k: int, cue: Cue, slot: int, room: int | None, voice: Voice, lang: str,
+    emotion: Emotion | None,
+) -> tuple[np.ndarray, float, Credentials | None] | None:
+    """Cue k's samples (exactly `slot`, or longer but within `room` when it is too short), the
+    speed they were fitted at and their credentials; None when it has nothing to say."""
+    text = spoken_text(cue.text)
+    rate = tts.sample_rate
+    try:
+        shortest = _shortest(text, lang)
+    except TextError:
+        return None
+    if not shortest:
+        return None
+    length = max(slot, shortest, math.ceil(MIN_DURATION * rate))
+    tries = 0
+    while room is None or length <= room:
+        try:
+            with _quiet(tries > 0):  # the pipeline warned at the first try; retries would repeat it
+                chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=length / rate))
+        except TextError:
+            return None
+        except DurationError:
+            tries += 1
+            grown = math.ceil(length * GROW)
+            length = grown if room is None or length == room else min(grown, room)
+            continue
+        samples = np.concatenate([c.audio.samples for c in chunks])
+        if len(samples) != length:  # the pipeline promises the exact length; a dub depends on it
+            raise RuntimeError(f"cue {k + 1} rendered {len(samples)} samples for {length}")
+        if length > slot:
+            log.warning(f"cue {k + 1} {cue.text[:40]!r} is too short to speak in {slot / rate:.2f} s: "
+                        f"lengthened to {length / rate:.2f} s, into the gap after it")
+        return samples, chunks[0].speed, chunks[0].credentials
+    raise VocalisError(f"cue {k + 1} {cue.text[:40]!r} ({cue.start:.3f}-{cue.end:.3f} s) is too short to "
+                       f"speak, even run into the gap before the next cue: lengthen it or shorten its text")
+
+
+def _shortest(text: str, lang: str) -> int:
+    """Samples that `text` needs at the very least: one frame per token (its phonemes and the two
+    boundary tokens of each segment), as the pipeline segments it. Pauses between segments take
+    time too, so a text of several segments may need more."""
+    vocab = token_ids()
+    tokens = [sum(c in vocab for c in seg.phonemes) for seg in segments(text, lang, SEGMENT_PHONEMES)]
+    return sum(n + 2 for n in tokens if n) * assets.FRAME
+
+
+@contextmanager
+def _quiet(on: bool) -> Iterator[None]:
+    """Drop the pipeline's own log records (its speed warnings) while `on`."""
+    if not on:
+        yield
+        return
+    def drop(record: logging.LogRecord) -> bool:
+        return False
+
+    log.addFilter(drop)
+    try:
+        yield
+    finally:
+        log.removeFilter(drop)

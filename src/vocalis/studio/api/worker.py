@@ -1,0 +1,177 @@
+"""The job worker: one thread in the server process rendering queued jobs, oldest first, segment by segment.
+
+Each segment renders under the engine lock's background side, so interactive requests go first between
+segments. Between segments the worker also notices a cancel (it removes what the job wrote) or a server
+shutdown (the job stays `running` in the queue and is taken up again on the next start: a batch resumes
+at its first unfinished job, a text starts over). Every file appears whole or not at all."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from vocalis.engine import Chunk
+from vocalis.errors import VocalisError
+from vocalis.service import FileSink, RenderProgress, SpeechRequest, Vocalis
+from vocalis.service.encode import MEDIA_TYPES
+from vocalis.service.job_file import Job
+from vocalis.service.lock import EngineLock
+from vocalis.service.render import deliver
+from vocalis.studio.api.batch import batch_jobs
+from vocalis.studio.api.jobqueue import JobQueue, JobRecord
+from vocalis.studio.api.schemas import JobRequest
+from vocalis.voice.train import TrainingCancelled, TrainProgress
+
+log = logging.getLogger("vocalis")
+SUFFIXES = {"opus": "ogg"}  # a result's file suffix, where it is not the format's name
+BATCH_RESULT = "results.zip"
+
+# (status, errors, result file, media type)
+Outcome = tuple[str, list[dict[str, Any]], str | None, str | None]
+
+
+def _who(job: JobRecord) -> str:
+    """The audit log's "who" for a job: the key that submitted it (jobs keep no client address)."""
+    return f"key:{job.owner}" if job.owner else "api:open-server"
+
+
+class _Stopped(Exception):
+    """The server is shutting down: leave the job for the next start."""
+
+
+class _Cancelled(Exception):
+    """The job was cancelled while it ran."""
+
+
+class JobWorker:
+    def __init__(self, engine: Vocalis, lock: EngineLock, queue: JobQueue):
+        self.engine, self.lock, self.queue = engine, lock, queue
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.queue.requeue_running()  # what the last server left running
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="vocalis-jobs", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A job was queued: start on it now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 120.0) -> None:
+        """Stop after the segment being rendered (the job resumes on the next start)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            job = self.queue.claim_next()
+            if job is None:
+                self._wake.wait(timeout=5)  # a poll too: another process may have queued a job
+                self._wake.clear()
+                continue
+            self._process(job)
+
+    def _process(self, job: JobRecord) -> None:
+        folder = self.queue.job_folder(job.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            run = {"text": self._text, "batch": self._batch, "train": self._train}[job.kind]
+            outcome = run(job, folder)
+        except (_Stopped, TrainingCancelled):  # TrainingCancelled: the server stopped a training between steps
+            return
+        except _Cancelled:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        except VocalisError as e:  # e.g. a voice deleted since the job was queued
+            outcome = "failed", [*job.errors, {"message": str(e)}], None, None
+        except Exception as e:  # a bug must fail one job, not stop the worker
+            log.exception("job %s failed", job.id)
+            outcome = "failed", [*job.errors, {"message": f"internal error: {type(e).__name__}: {e}"}], None, None
+        if outcome[2] is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        if not self.queue.finish(job.id, *outcome):  # cancelled as it finished
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _text(self, job: JobRecord, folder: Path) -> Outcome:
+        request = JobRequest.model_validate(job.spec).to_request()
+        name = f"speech.{SUFFIXES.get(request.format, request.format)}"
+        self._render(job, request, FileSink(folder / name, request.format),
+                     lambda p: self._progress(job.id, p.chars_done, p.chars_total, p.fraction))
+        return "done", [], name, MEDIA_TYPES[request.format]
+
+    def _batch(self, job: JobRecord, folder: Path) -> Outcome:
+        items = folder / "items"
+        items.mkdir(exist_ok=True)
+        jobs = batch_jobs(job.spec, items)  # checked again: a voice may have gone since
+        errors = list(job.errors)
+        for k in range(job.done, len(jobs)):  # after a restart: from the first unfinished job
+            try:
+                self._render_item(job, jobs[k], k, len(jobs))
+            except VocalisError as e:
+                errors.append({"job": k + 1, "output": jobs[k].output.name, "message": str(e)})
+            self._progress(job.id, k + 1, len(jobs), (k + 1) / len(jobs), errors)
+        rendered = sorted(p for p in items.iterdir() if not p.name.startswith("."))
+        if not rendered:
+            return "failed", errors, None, None
+        partial = folder / f".{BATCH_RESULT}.part"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:  # audio barely compresses
+            for path in rendered:
+                archive.write(path, path.name)
+        partial.replace(folder / BATCH_RESULT)
+        shutil.rmtree(items)
+        return ("failed" if errors else "done"), errors, BATCH_RESULT, "application/zip"
+
+    def _train(self, job: JobRecord, folder: Path) -> Outcome:
+        """Few-shot training of the job's clips (in its folder). It runs outside the engine lock (it only reads
+        the shared model), so requests go on meanwhile; a server stop leaves its checkpoint, and the job
+        resumes from it on the next start. The clips go with the job's folder when it ends."""
+        spec = job.spec
+
+        def progress(p: TrainProgress) -> None:
+            self._progress(job.id, p.step, 0, round(p.fraction, 4))
+
+        self.engine.train([folder / clip for clip in spec["clips"]], spec["name"], spec["lang"],
+                          transcripts=spec.get("transcripts"), minutes=spec["minutes"], start=spec.get("start"),
+                          overwrite=spec.get("overwrite", False), who=_who(job), progress=progress,
+                          cancel=self._stop.is_set)
+        return "done", [], None, None
+
+    def _render_item(self, job: JobRecord, item: Job, index: int, count: int) -> None:
+        """One job of a batch into its output (and subtitles), with progress inside it."""
+        self._render(job, item.request, FileSink(item.output, subtitles=item.subtitles),
+                     lambda p: self._progress(job.id, index, count, (index + p.fraction) / count))
+
+    def _render(self, job: JobRecord, request: SpeechRequest, sink: FileSink,
+                progress: Callable[[RenderProgress], None]) -> None:
+        """A request into a sink, each segment rendered under the lock's background side; a cancel (raised by
+        `progress`) or a stop between segments discards the output."""
+        progress(RenderProgress(0, len(request.text), 0.0))
+        with self.lock.background():
+            stream = self.engine.open(request, _who(job))  # a bad request fails here
+        deliver(self._segments(stream), sink, len(request.text), progress)
+
+    def _segments(self, stream: Iterator[Chunk]) -> Iterator[Chunk]:
+        """The stream's chunks, each rendered under the lock, stopping between them when told to."""
+        while True:
+            if self._stop.is_set():
+                raise _Stopped
+            with self.lock.background():
+                chunk = next(stream, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def _progress(self, job_id: str, done: int, total: int, fraction: float,
+                  errors: list[dict[str, Any]] | None = None) -> None:
+        if not self.queue.progress(job_id, done, total, fraction, errors):
+            raise _Cancelled

@@ -1,0 +1,5 @@
+import sys
+
+from vocalis.studio.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,119 @@
+"""`vocalis serve`, `keys`, `webui` and `prepare`: the long-running surfaces and what readies them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vocalis.errors import VocalisError
+from vocalis.studio.cli.arguments import port
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from vocalis.studio.api import create_app
+    from vocalis.studio.api.auth import AuthMode, startup_auth_mode
+    from vocalis.studio.api.keys import KeyStore
+
+    if args.rate < 0:
+        raise VocalisError(f"--rate {args.rate}: give requests per minute, or 0 for no limit")
+    auth = startup_auth_mode(args.host, args.no_auth, KeyStore())  # refuses an open server beyond loopback
+    keys = {AuthMode.OFF: "no API keys checked", AuthMode.AUTO: "API keys needed once one exists",
+            AuthMode.REQUIRED: "API keys needed"}[auth]
+    print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
+    app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or ())
+    warm_watermarks()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    from vocalis.studio.api.keys import KeyStore
+
+    store = KeyStore()
+    if args.action == "create":
+        print(store.create(args.name, args.rate, args.operator))
+        role = "operator key" if args.operator else "API key"
+        print(f"created {role} {args.name!r}: it is shown only now, keep it (clients send "
+              "`Authorization: Bearer KEY`); the server now needs a key on every /v1 request", file=sys.stderr)
+    elif args.action == "revoke":
+        store.revoke(args.name)
+        print(f"revoked API key {args.name!r}", file=sys.stderr)
+    else:
+        keys = store.keys()
+        print(f"API keys ({store.path}):" if keys else f"no API keys yet ({store.path})")
+        for key in keys:
+            rate = f"{key.rate}/min" if key.rate else "default rate"
+            state = "revoked" if key.revoked else "active"
+            print(f"  {key.name:<20} {key.hint}...  {rate:<13} {state}{', operator' if key.operator else ''}")
+
+
+def cmd_webui(args: argparse.Namespace) -> None:
+    from vocalis.studio.webui import launch
+
+    print(f"starting the web UI on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
+    warm_watermarks()
+    launch(host=args.host, port=args.port)
+
+
+def warm_watermarks() -> None:
+    """Perth loads in ~4 s (and compiles librosa's kernels the first time ever): now, not in the first request."""
+    from vocalis.trust.perth import warm
+
+    warm()
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from vocalis.service import Vocalis
+
+    print("preparing the models (joins the model parts and builds the decoder cache on first use)...",
+          file=sys.stderr)
+    warm_watermarks()
+    tts = Vocalis()
+    for text in ("Ready.", "好了。"):
+        tts.synthesize(text)
+    print("ready", file=sys.stderr)
+
+
+def add_service_commands(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="run the HTTP API (OpenAI-compatible /v1/audio/speech, native /v1/tts)",
+                           description="Serve the engine over HTTP: POST /v1/audio/speech (OpenAI's shape), "
+                                       "POST /v1/tts (emotion, duration, streaming), GET/POST/DELETE /v1/voices "
+                                       "(clone from uploads), POST/GET/DELETE /v1/voices/NAME/train (training jobs), "
+                                       "POST /v1/jobs (long texts and YAML/JSONL batches, in the background). "
+                                       "Interactive docs at /docs.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=port, default=8000, help="port (default 8000)")
+    serve.add_argument("--no-auth", action="store_true",
+                       help="check no API keys, even on an address other machines can reach")
+    serve.add_argument("--rate", type=int, default=60, metavar="N",
+                       help="requests a minute per key without its own rate, or per client address while no key "
+                            "exists (default 60; 0: no limit)")
+    serve.add_argument("--cors-origin", action="append", metavar="URL",
+                       help="let web pages from this origin call the API (repeatable; default: none)")
+    serve.set_defaults(run=cmd_serve)
+
+    keys = sub.add_parser("keys", help="API keys for vocalis serve (create, revoke, list)",
+                          description="Once any key exists, every /v1 request to `vocalis serve` needs "
+                                      "`Authorization: Bearer KEY`. Keys are kept (as hashes) in VOCALIS_HOME.")
+    actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="make a key and print it (shown only once)")
+    create.add_argument("name", help="who the key is for (letters, digits, '_', '-', '.', '@')")
+    create.add_argument("--rate", type=int, metavar="N", help="requests a minute for this key (default: the server's)")
+    create.add_argument("--operator", action="store_true",
+                        help="this key may also accept a signed document as written consent for a cloned voice "
+                             "(POST /v1/voices/NAME/consent/document)")
+    revoke = actions.add_parser("revoke", help="stop a key from working")
+    revoke.add_argument("name")
+    actions.add_parser("list", help="list the keys (names and first characters, never the secrets)")
+    keys.set_defaults(run=cmd_keys)
+
+    webui = sub.add_parser("webui", help="run the web interface (Speak, Clone, Train, Library, History; English/中文)",
+                           description="Serve the browser interface: offline, no analytics, no share link.")
+    webui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
+                                                           "0.0.0.0 to reach it from other machines)")
+    webui.add_argument("--port", type=port, default=7860, help="port (default 7860)")
+    webui.set_defaults(run=cmd_webui)
+
+    prep = sub.add_parser("prepare", help="build the model caches now instead of on first use (a few minutes, once)")
+    prep.set_defaults(run=cmd_prepare)
