@@ -113,3 +113,16 @@ def test_the_graph_is_read():
     assert ("vocalis.engine", "vocalis.acoustic.timing") in edges
     assert ("vocalis.text.frontend", "vocalis.text.g2p_en") in edges
     assert any(m == EVAL_COMMAND and t.startswith("vocalis.eval") for m, t in edges)
+
+
+def test_files_and_functions_stay_small():
+    """No module over 400 lines and no function over 80: past that, a file or a function asks to be split."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > 400:
+            long.append(f"{path.relative_to(PACKAGE)}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno >= 80:
+                long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}()")
+    assert not long, "split these:\n" + "\n".join(long)

@@ -10,7 +10,6 @@ the user can act on, when it can't make a good voice.
 from __future__ import annotations
 
 import hashlib
-import importlib.resources as res
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -211,14 +210,18 @@ def _clipped_fraction(samples: np.ndarray) -> float:
 
 @cache
 def _vad_session():
-    """The Silero VAD ONNX, run with onnxruntime (the silero-vad package itself imports torch);
-    loaded once per process, on first use."""
+    """The Silero VAD ONNX, run with onnxruntime; loaded once per process, on first use. The file is found
+    without importing the silero-vad package: its import calls `torch.set_num_threads(1)`, which leaves
+    every thread started later on one thread, and renders from those threads differ in their last bits."""
+    import importlib.util
+
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1  # a 512-sample window is far too small to split across threads
     opts.inter_op_num_threads = 1
-    model = res.files("silero_vad") / "data" / "silero_vad.onnx"
+    package = importlib.util.find_spec("silero_vad")
+    model = Path(package.submodule_search_locations[0]) / "data" / "silero_vad.onnx"
     return ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
