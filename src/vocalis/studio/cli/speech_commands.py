@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 from vocalis.errors import VocalisError
 from vocalis.service.request import SEGMENT_PHONEMES
@@ -48,16 +47,14 @@ def cmd_say(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from vocalis.service import FileSink, SpeechRequest, Vocalis
-    from vocalis.service.request import format_of
 
     text = read_text(args)
     sink = FileSink(args.output, subtitles=args.subtitles)  # the paths first, before any model loads
     request = SpeechRequest(text, voice=args.voice or "default", lang=args.lang, speed=args.speed,
                             duration=args.duration, emotion=emotion_spec(args), pause_scale=args.pause_scale,
-                            max_phonemes=args.max_phonemes, format=format_of(args.output),
-                            subtitles=args.subtitles and Path(args.subtitles).suffix.lower().lstrip("."))
-    tts = Vocalis()
-    tts.check(request)
+                            max_phonemes=args.max_phonemes, format=sink.format,
+                            subtitles=sink.subtitles and sink.subtitles.suffix.lower().lstrip("."))
+    tts = Vocalis()  # render checks the request (voice, consent) at the call, before any model loads
     with tqdm(total=len(text), unit="char", disable=args.quiet or len(text) < 200, file=sys.stderr) as bar:
         result = tts.render(request, sink, progress=lambda p: bar.update(p.chars_done - bar.n))
     if not args.quiet:
