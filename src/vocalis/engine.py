@@ -22,8 +22,12 @@ from vocalis.emotion.prosody import ProsodyShift, prosody_shift, shape_level, sh
 from vocalis.errors import TextError
 from vocalis.text import Segment, segments
 
-if TYPE_CHECKING:  # the acoustic stages import torch: load them only when speech is rendered
-    from vocalis.acoustic.stages import AcousticModel, Encoded, Prosody
+if TYPE_CHECKING:  # the acoustic backends load their models: only when speech is rendered
+    from vocalis.acoustic.data import Encoded, Prosody
+    from vocalis.acoustic.inference import InferenceModel
+    from vocalis.acoustic.stages import AcousticModel
+
+    Acoustic = InferenceModel | AcousticModel
     from vocalis.emotion import Emotion
     from vocalis.trust.provenance import Credentials
     from vocalis.voice import Voice
@@ -75,27 +79,28 @@ class Plan:
 class Engine:
     """The acoustic stages behind a small interface. Models load lazily, once per process."""
 
-    def __init__(self, acoustic: AcousticModel | None = None, tone_contours: bool = True):
-        """`tone_contours=False` leaves Mandarin F0 as the model predicts it (toneless with the built-in
-        packs); it exists to measure what the contours bring."""
+    def __init__(self, acoustic: Acoustic | None = None, tone_contours: bool = True):
+        """`acoustic`: the stages' backend (default: the onnxruntime one, `acoustic.inference`; the PyTorch
+        `stages.AcousticModel` runs them too). `tone_contours=False` leaves Mandarin F0 as the model predicts it
+        (toneless with the built-in packs); it exists to measure what the contours bring."""
         self._acoustic = acoustic
         self.tone_contours = tone_contours
-        self._adapted: dict[str, AcousticModel] = {}  # trained voices' decoders, by voice id
+        self._adapted: dict[str, Acoustic] = {}  # trained voices' decoders, by voice id
         self._adapted_lock = threading.Lock()
 
     @property
-    def acoustic(self) -> AcousticModel:
+    def acoustic(self) -> Acoustic:
         if self._acoustic is None:
-            from vocalis.acoustic.stages import acoustic_model
+            from vocalis.acoustic.inference import inference_model
 
-            self._acoustic = acoustic_model()
+            self._acoustic = inference_model()
         return self._acoustic
 
     @property
     def sample_rate(self) -> int:
         return self.acoustic.sample_rate
 
-    def acoustic_for(self, voice: Voice) -> AcousticModel:
+    def acoustic_for(self, voice: Voice) -> Acoustic:
         """The acoustic model that renders `voice`: the base one, or for a trained voice the base with the
         voice's decoder adapter merged (built once per voice and cached on disk; the last few stay loaded)."""
         if not voice.trained:
@@ -103,13 +108,19 @@ class Engine:
         key = voice.id  # the int8 ranges are calibrated on the voice's own style and pitch, not only its adapter
         with self._adapted_lock:  # a training job and renders may ask at once
             if key not in self._adapted:
-                from vocalis.acoustic.stages import adapted_model
-
                 while len(self._adapted) >= ADAPTED_LOADED:
                     self._adapted.pop(next(iter(self._adapted)))
-                self._adapted[key] = adapted_model(self.acoustic, voice.adapter, key, voice.style_for(100),
-                                                   voice.pitch_scale)
+                self._adapted[key] = self._adapted_model(voice, key)
             return self._adapted[key]
+
+    def _adapted_model(self, voice: Voice, key: str) -> Acoustic:
+        from vocalis.acoustic.inference import InferenceModel, adapted_inference_model
+
+        if isinstance(self.acoustic, InferenceModel):
+            return adapted_inference_model(self.acoustic, voice.adapter, key, voice.style_for(100), voice.pitch_scale)
+        from vocalis.acoustic.stages import adapted_model
+
+        return adapted_model(self.acoustic, voice.adapter, key, voice.style_for(100), voice.pitch_scale)
 
     def lines(self, text: str, lang: str, max_phonemes: int, pause_scale: float = 1.0) -> Iterator[Line]:
         """The text front end, run once, lazily: the segments as token ids. Text with nothing speakable
@@ -149,7 +160,7 @@ class Engine:
         _warn_if_strained(fit.speed, lines)
         return self._decode_all(acoustic, plan, iter(pairs), 1.0, shift, fit)
 
-    def _decode_all(self, acoustic: AcousticModel, plan: Plan, pairs: Iterable[tuple[Line, Encoded]],
+    def _decode_all(self, acoustic: Acoustic, plan: Plan, pairs: Iterable[tuple[Line, Encoded]],
                     speed: float, shift: ProsodyShift, fit: DurationFit | None) -> Iterator[Chunk]:
         start, rate, frame = 0, self.sample_rate, acoustic.frame
         spoken = False
@@ -180,11 +191,11 @@ class Engine:
             raise TextError("nothing to say: the text has no readable words")
 
     @staticmethod
-    def _encode(acoustic: AcousticModel, line: Line, voice: Voice) -> Encoded:
+    def _encode(acoustic: Acoustic, line: Line, voice: Voice) -> Encoded:
         return acoustic.encode(line.ids, voice.style_for(len(line.ids)))
 
     @staticmethod
-    def _durations(acoustic: AcousticModel, line: Line, enc: Encoded, speed: float) -> np.ndarray:
+    def _durations(acoustic: Acoustic, line: Line, enc: Encoded, speed: float) -> np.ndarray:
         """The predicted durations, with a Mandarin segment's tone-length adjustments."""
         durations = acoustic.durations(enc, speed)
         return line.tones.durations(durations) if line.tones is not None else durations
@@ -195,7 +206,7 @@ class Engine:
         return shift_pitch(voice_f0(prosody, line.tones, voice.pitch_scale), shift)
 
     @staticmethod
-    def _natural(acoustic: AcousticModel, line: Line, enc: Encoded) -> tuple[int, int, float]:
+    def _natural(acoustic: Acoustic, line: Line, enc: Encoded) -> tuple[int, int, float]:
         """A segment's natural frames (edges trimmed as a fit trims them), its fewest, and its pause."""
         durations = Engine._durations(acoustic, line, enc, 1.0)
         return (int(trim_edges(durations, line.tail).sum()), shortest_frames(durations, line.tail),

@@ -20,21 +20,16 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import onnx
 import onnxruntime as ort
-import torch
-from onnxruntime.quantization import (
-    CalibrationDataReader,
-    CalibrationMethod,
-    QuantFormat,
-    QuantType,
-    quantize_static,
-)
 
 from vocalis.acoustic import assets
-from vocalis.acoustic.net.istftnet import Decoder
+from vocalis.acoustic.ort_session import run, session
+
+if TYPE_CHECKING:  # building the int8 decoder needs torch and onnx; running it does not
+    from vocalis.acoustic.net.istftnet import Decoder
 
 DECODER_VERSION = 6  # bump whenever the decoder code, the weight loading or the quantisation changes
 INPUTS = ("asr", "f0", "energy", "style", "source")
@@ -42,6 +37,8 @@ _FLOAT = ("/F0_conv/", "/N_conv/", "/generator/Conv", "/generator/noise_convs.",
 
 
 def _export(decoder: Decoder, out: Path) -> None:
+    import torch
+
     frames = 8  # any length: every axis that depends on it is declared dynamic
     args = (torch.zeros(1, 512, frames), torch.full((1, 2 * frames), 100.0), torch.zeros(1, 2 * frames),
             torch.zeros(1, 128), torch.zeros(1, 600 * frames))
@@ -57,15 +54,23 @@ def _export(decoder: Decoder, out: Path) -> None:
     tmp.replace(out)  # atomic: a concurrent or interrupted export never leaves a torn file behind
 
 
-class _Feeds(CalibrationDataReader):
-    def __init__(self, feeds: Iterable[dict[str, np.ndarray]]):
-        self._feeds: Iterator[dict[str, np.ndarray]] = iter(feeds)
-
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self._feeds, None)
-
-
 def _quantise(fp32: Path, out: Path, calibration: Iterable[dict[str, np.ndarray]]) -> None:
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    class Feeds(CalibrationDataReader):
+        def __init__(self, feeds: Iterable[dict[str, np.ndarray]]):
+            self._feeds: Iterator[dict[str, np.ndarray]] = iter(feeds)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self._feeds, None)
+
     graph = onnx.load(str(fp32), load_external_data=False).graph
     convs = [n.name for n in graph.node if n.op_type == "Conv" and not n.name.startswith(_FLOAT)]
     del graph
@@ -75,7 +80,7 @@ def _quantise(fp32: Path, out: Path, calibration: Iterable[dict[str, np.ndarray]
         logging.disable(logging.WARNING)  # the quantiser logs advice about pre-processing on every call
         try:
             quantize_static(
-                str(fp32), str(tmp), _Feeds(calibration), quant_format=QuantFormat.QDQ,
+                str(fp32), str(tmp), Feeds(calibration), quant_format=QuantFormat.QDQ,
                 op_types_to_quantize=["Conv"], nodes_to_quantize=convs, per_channel=True,
                 activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                 calibrate_method=CalibrationMethod.MinMax,
@@ -83,28 +88,6 @@ def _quantise(fp32: Path, out: Path, calibration: Iterable[dict[str, np.ndarray]
         finally:
             logging.disable(logging.NOTSET)
     tmp.replace(out)
-
-
-def _session(path: Path) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    # EXTENDED, not ALL: ALL adds the NHWC layout pass for QLinearConv, whose transposes turn every
-    # AdaIN time-reduction into a strided channel-last one (measured slower overall).
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    # Activations scale with utterance length (hundreds of MB for a long segment). ORT's arena reuses
-    # them within a run and `_SHRINK` hands them back after it. Without the arena, glibc keeps the
-    # freed blocks, fragmented: a 10 s segment then peaked 2.4 GB above the model instead of 0.2 GB.
-    # Shapes change with every call, so no memory pattern is planned.
-    options.enable_mem_pattern = False
-    # Idle pool threads sleep instead of spinning: the element-wise ops between convolutions are mostly
-    # single-threaded, and a spinning thread steals the core they (or a concurrent process) need.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-_SHRINK = ort.RunOptions()
-_SHRINK.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
 
 def decoder_session(
@@ -119,7 +102,7 @@ def decoder_session(
     int8 = assets.cache_dir() / f"{stem}-int8-v{DECODER_VERSION}.onnx"
     if int8.exists():
         try:
-            return _session(int8)
+            return session(int8)
         except Exception:  # noqa: BLE001 - ORT's load errors (InvalidProtobuf, Fail...) share no narrower base
             int8.unlink(missing_ok=True)  # unreadable: rebuild below
     fp32 = assets.cache_dir() / f"{stem}-fp32-v{DECODER_VERSION}.onnx"
@@ -131,10 +114,10 @@ def decoder_session(
     for stale in assets.cache_dir().glob(f"{stem}-*.onnx"):  # earlier versions' exports
         if stale != int8:
             stale.unlink(missing_ok=True)
-    return _session(int8)
+    return session(int8)
 
 
-def run_decoder(session: ort.InferenceSession, asr: np.ndarray, f0: np.ndarray, energy: np.ndarray,
+def run_decoder(session_: ort.InferenceSession, asr: np.ndarray, f0: np.ndarray, energy: np.ndarray,
                 style: np.ndarray, source: np.ndarray) -> np.ndarray:
     feeds = dict(zip(INPUTS, (asr, f0, energy, style, source), strict=True))
-    return session.run(None, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()}, _SHRINK)[0]
+    return run(session_, {k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})[0]

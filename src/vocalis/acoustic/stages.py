@@ -20,7 +20,6 @@ weights, built on its first call (it holds two thirds of the weights, which infe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -28,6 +27,7 @@ import onnxruntime as ort
 import torch
 
 from vocalis.acoustic import assets
+from vocalis.acoustic.data import Encoded, Prosody, frame_index, round_durations, source_noise
 from vocalis.acoustic.net import KokoroNet
 from vocalis.acoustic.net.istftnet import Decoder
 from vocalis.acoustic.net.model import build_decoder
@@ -38,8 +38,6 @@ from vocalis.text.vocab import vocab as token_ids
 SAMPLE_RATE = assets.SAMPLE_RATE
 FRAME = assets.FRAME
 STYLE_DIM = assets.STYLE_DIM
-_HARMONICS = 9  # fundamental + 8 overtones in the harmonic source
-_NOISE_SEED = 0  # the source noise is seeded per call, so the same inputs give the same audio
 # Int8 calibration of the decoder: Kokoro phonemes of varied English and Mandarin sentences (statement,
 # question, exclamation, numbers, tones), each rendered with a different built-in voice.
 _CALIBRATION = (
@@ -50,53 +48,21 @@ _CALIBRATION = (
 )
 
 
-@dataclass
-class Encoded:
-    """Per-utterance encoder outputs (batch 1)."""
-
-    token_ids: np.ndarray  # int64 [n + 2], with the boundary pads
-    style: torch.Tensor  # [1, 256]: [:, :128] drives the decoder, [:, 128:] the prosody predictor
-    prosody_features: torch.Tensor  # [1, n + 2, 640] duration encoder output (PL-BERT + style)
-    text_features: torch.Tensor  # [1, 512, n + 2] text encoder output (the decoder's content input)
-
-
-@dataclass
-class Prosody:
-    durations: np.ndarray  # int64 [n_tokens + 2] frames per token incl. the two boundary tokens
-    f0: np.ndarray  # float32 [2 * durations.sum()] Hz
-    energy: np.ndarray  # float32 [2 * durations.sum()]
-
-
 def _frame_index(durations: np.ndarray) -> torch.Tensor:
-    """Token index of every frame: the hard alignment, as a gather instead of a one-hot matmul."""
-    durations = np.asarray(durations, dtype=np.int64)
-    if durations.ndim != 1 or (durations < 0).any() or durations.sum() < 1:
-        raise ValueError("durations must be non-negative integers with a positive sum")
-    return torch.from_numpy(np.repeat(np.arange(len(durations)), durations))
-
-
-def round_durations(durations: np.ndarray) -> np.ndarray:
-    """Kokoro's rounding of predicted durations: nearest integer, at least one frame per token."""
-    return np.maximum(np.round(durations), 1).astype(np.int64)
-
-
-def source_noise(frames: int) -> torch.Tensor:
-    """Gaussian noise for the harmonic-plus-noise source of `frames` duration frames. The generator
-    fills it in order, so the noise of fewer frames is the start of the noise of more."""
-    rng = np.random.default_rng(_NOISE_SEED)
-    return torch.from_numpy(rng.standard_normal((1, frames * FRAME, _HARMONICS), dtype=np.float32))
+    return torch.from_numpy(frame_index(durations))
 
 
 class AcousticModel:
     sample_rate: int = SAMPLE_RATE
     frame: int = FRAME  # samples per duration frame
 
-    def __init__(self, net: KokoroNet, decoder: ort.InferenceSession | None = None,
+    def __init__(self, net: KokoroNet, decoder: Callable[[], ort.InferenceSession] | None = None,
                  torch_decoder: Callable[[], Decoder] | None = None):
-        """`decoder`: the ONNX export of the decoder for `decode` (None: decode with PyTorch).
-        `torch_decoder`: builds the PyTorch decoder when `net` has none (called once, on first need)."""
+        """`decoder`: opens the ONNX export of the decoder for `decode`, on first need (None: decode with
+        PyTorch). `torch_decoder`: builds the PyTorch decoder when `net` has none (called once, on first need)."""
         self.net = net.eval().requires_grad_(False)
-        self._decoder = decoder
+        self._open_decoder = decoder
+        self._decoder: ort.InferenceSession | None = None
         self._build_torch_decoder = torch_decoder
         self._torch_decoder = net.decoder  # None until built (see `torch_decoder`)
         self._vocab_size = net.bert.config.vocab_size
@@ -154,8 +120,10 @@ class AcousticModel:
         """float32 audio, exactly FRAME * durations.sum() samples (FRAME per frame of `frames` if given:
         see `decode_tensor`)."""
         with torch.inference_mode():
-            if self._decoder is None:
+            if self._open_decoder is None:
                 return self.decode_tensor(enc, prosody, frames).numpy()
+            if self._decoder is None:
+                self._decoder = self._open_decoder()
             asr, f0, energy, source = self._decoder_inputs(enc, prosody, frames)
             style = enc.style[:, :128].numpy()
             audio = run_decoder(self._decoder, asr.numpy(), f0.numpy(), energy.numpy(), style, source.numpy())
@@ -179,7 +147,7 @@ class AcousticModel:
             raise ValueError("f0 and energy need 2 values per duration frame")
         a, b, _ = (frames or slice(None)).indices(len(index))
         with torch.no_grad():  # the excitation is a fixed function of F0 (as in Kokoro)
-            source = self.net.source(f0, source_noise(b), slice(2 * a, 2 * b))
+            source = self.net.source(f0, torch.from_numpy(source_noise(b)), slice(2 * a, 2 * b))
         return enc.text_features[..., index[a:b]], f0[:, 2 * a:2 * b], energy[:, 2 * a:2 * b], source
 
     def synthesize(self, token_ids: Sequence[int], style: np.ndarray, speed: float = 1.0) -> tuple[np.ndarray, Prosody]:
@@ -223,10 +191,11 @@ def adapted_model(base: AcousticModel, adapter: dict[str, np.ndarray], key: str,
         decoder.load_state_dict(state, strict=True)
         return decoder
 
-    model = AcousticModel(base.net, torch_decoder=torch_decoder)
+    def session() -> ort.InferenceSession:
+        return decoder_session(torch_decoder, lambda: base.calibration_feeds(style, pitch_scale), variant=key[:16])
+
+    model = AcousticModel(base.net, session, torch_decoder=torch_decoder)
     model._torch_decoder = None  # the net's own decoder, if it has one, is the base one
-    model._decoder = decoder_session(torch_decoder, lambda: base.calibration_feeds(style, pitch_scale),
-                                     variant=key[:16])
     return model
 
 
@@ -245,6 +214,6 @@ def acoustic_model() -> AcousticModel:
         decoder.load_state_dict(cached_state_dict(model_file, cache, decoder=True), strict=True)
         return decoder
 
-    model = AcousticModel(net, torch_decoder=torch_decoder)
-    model._decoder = decoder_session(torch_decoder, model.calibration_feeds)
+    model = AcousticModel(net, lambda: decoder_session(torch_decoder, model.calibration_feeds),
+                          torch_decoder=torch_decoder)
     return model

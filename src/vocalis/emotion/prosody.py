@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import signal
 
 from vocalis.emotion.vector import EMOTIONS, Emotion
 
@@ -110,6 +109,8 @@ def shape_level(samples: np.ndarray, sample_rate: int, shift: ProsodyShift) -> n
         return samples
     x = samples.astype(np.float64)
     if shift.effort_db:
+        from scipy import signal  # ~1 s to import: only renders with an emotion need it
+
         sos = signal.butter(2, EFFORT_HZ, fs=sample_rate, output="sos")
         low = signal.sosfiltfilt(sos, x) if len(x) > 30 else x
         tilted = low + (x - low) * 10 ** (shift.effort_db / 20)

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from vocalis.voice.train import TrainProgress
     from vocalis.voice.train.intake import Corpus
 
+# What `warm` renders once per language, unmarked and unrecorded: enough to load and run every model.
+WARM_SENTENCES = {"en": "Ready.", "zh": "好了。"}
+
 # What a voice without consent may say, inside the clone flow only: one short sentence (see `preview`).
 PREVIEW_SENTENCES = {
     "en": "We walked along the river and talked about the books we had read last summer.",
@@ -39,12 +42,19 @@ class Vocalis:
         """`mark_id`: the watermark id of every output (default: a fresh one per request, or
         $VOCALIS_MARK_ID): a fixed one makes outputs reproducible bit for bit."""
         self.engine = Engine(acoustic, tone_contours)
+        self._acoustic = acoustic
         self.mark_id = mark_id if mark_id is not None else fixed_mark_id()
         self._cloner: Cloner | None = None  # kept: it remembers how the built-in packs sound
 
     @property
     def acoustic(self) -> AcousticModel:
-        return self.engine.acoustic
+        """The PyTorch acoustic model, for what needs gradients (cloning, training); renders run the engine's
+        onnxruntime stages unless a model was given."""
+        if self._acoustic is None:
+            from vocalis.acoustic.stages import acoustic_model
+
+            self._acoustic = acoustic_model()
+        return self._acoustic
 
     @property
     def sample_rate(self) -> int:
@@ -98,6 +108,18 @@ class Vocalis:
         chunks = self.stream(text, voice, lang, speed, emotion, duration, pause_scale=pause_scale,
                              max_phonemes=max_phonemes, who=who)
         return Audio.concat([c.audio for c in chunks])
+
+    def warm(self, langs: Sequence[str] = ("en", "zh")) -> None:
+        """Load every model a render needs and run each once, so that the first request is as fast as the
+        rest (servers call it in the background). Nothing is kept or recorded; hold the engine's lock around
+        it where requests may be rendering."""
+        from vocalis.trust.watermark import mark
+
+        for lang in langs:
+            request = SpeechRequest(WARM_SENTENCES[lang], lang=lang)
+            lines = self.engine.lines(request.text, lang, SEGMENT_PHONEMES)
+            for chunk in self.engine.render(Plan(lines, self.check(request))):
+                mark(chunk.audio.samples, chunk.audio.sample_rate, 0)
 
     def preview(self, voice: Voice, who: str | None = None) -> tuple[Audio, Credentials]:
         """One short fixed sentence in a voice, with or without consent: what the clone flow plays so the user

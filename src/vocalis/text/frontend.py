@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from vocalis.errors import LanguageError, TextError
 
-from . import g2p_en, g2p_zh, markup, normalise_en, normalise_zh, segment
+from . import g2p_en, markup, normalise_en, segment
 from .lang import HAN, detect_language
 from .types import Segment, Word
 
@@ -90,11 +90,14 @@ def _words(sentence: str, lang: str, overrides: dict[str, Word]) -> list[Word]:
 def _mixed(text: str, lang: str) -> list[Word]:
     if not text.strip():
         return []
-    text = normalise_zh.normalise(text) if lang == "zh" else normalise_en.normalise(text)
+    if lang == "zh":
+        from . import normalise_zh  # cn2an, like the Mandarin G2P, loads only once a text has Chinese in it
+
+        text = normalise_zh.normalise(text)
+    else:
+        text = normalise_en.normalise(text)
     pattern, inner, outer = (
-        (LATIN_RUN_RE, g2p_en.words, g2p_zh.words)
-        if lang == "zh"
-        else (HAN_RUN_RE, g2p_zh.words, g2p_en.words)
+        (LATIN_RUN_RE, g2p_en.words, _zh_words) if lang == "zh" else (HAN_RUN_RE, _zh_words, g2p_en.words)
     )
     out: list[Word] = []
     pos = 0
@@ -103,6 +106,12 @@ def _mixed(text: str, lang: str) -> list[Word]:
         out += _run(m.group(0), inner, text, m.start())
         pos = m.end()
     return out + _run(text[pos:], outer, text, pos)
+
+
+def _zh_words(run: str) -> list[Word]:
+    from . import g2p_zh  # jieba, pypinyin and their dictionaries: ~0.7 s of a cold start
+
+    return g2p_zh.words(run)
 
 
 def _run(run: str, g2p: Callable[[str], list[Word]], text: str, start: int) -> list[Word]:

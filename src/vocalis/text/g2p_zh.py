@@ -13,8 +13,8 @@ from pypinyin.constants import PHRASES_DICT
 
 from . import sandhi
 from .lang import HAN_RE
-from .pinyin_ipa import pinyin_to_phonemes, split_tone
-from .types import Syllable, Word
+from .pinyin_ipa import pinyin_to_phonemes, split_tone, syllable_word
+from .types import Word
 
 log = logging.getLogger("vocalis.text")
 
@@ -146,16 +146,6 @@ def _word(text: str, pos: str) -> Word | None:
     tones = sandhi.apply(chars, pos, [split_tone(p)[1] for p in citation])
     return syllable_word(chars, citation, tones)
 
-
-def syllable_word(text: str, citation: list[str], tones: list[int]) -> Word:
-    """A Word whose phonemes are the syllables' phonemes in spoken tone, with their offsets."""
-    phonemes = ""
-    syllables = []
-    for p, tone in zip(citation, tones, strict=True):
-        ps = pinyin_to_phonemes(split_tone(p)[0] + str(tone))
-        syllables.append(Syllable(len(phonemes), len(phonemes) + len(ps), tone, p))
-        phonemes += ps
-    return Word(text, phonemes, phoneme_space=True, syllables=tuple(syllables))
 
 
 def _valid(pinyin: str) -> bool:

@@ -8,8 +8,6 @@ import logging
 import re
 from collections.abc import Iterator
 
-from .g2p_zh import syllable_word
-from .pinyin_ipa import split_tone
 from .types import Word
 from .vocab import clean
 
@@ -54,6 +52,8 @@ def protect(text: str) -> tuple[str, dict[str, Word]]:
 
 
 def _pinyin_word(text: str, pinyin: str) -> Word | None:
+    from .pinyin_ipa import split_tone, syllable_word  # pypinyin loads only when pinyin markup is used
+
     syllables = pinyin.split()
     try:
         tones = [split_tone(p)[1] for p in syllables]

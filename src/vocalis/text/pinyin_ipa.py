@@ -13,6 +13,8 @@ from functools import cache
 
 from pypinyin.contrib.tone_convert import to_finals, to_initials
 
+from .types import Syllable, Word
+
 INITIALS = {
     "b": "p",
     "c": "ʦʰ",
@@ -114,3 +116,14 @@ def pinyin_to_phonemes(pinyin: str) -> str:
     """'zhong1' -> 'ꭧʊ→ŋ'. Raises ValueError for invalid pinyin."""
     base, tone = split_tone(pinyin)
     return _toneless(base).replace("0", TONE_ARROWS[tone])
+
+
+def syllable_word(text: str, citation: list[str], tones: list[int]) -> Word:
+    """A Word whose phonemes are the syllables' phonemes in spoken tone, with their offsets."""
+    phonemes = ""
+    syllables = []
+    for p, tone in zip(citation, tones, strict=True):
+        ps = pinyin_to_phonemes(split_tone(p)[0] + str(tone))
+        syllables.append(Syllable(len(phonemes), len(phonemes) + len(ps), tone, p))
+        phonemes += ps
+    return Word(text, phonemes, phoneme_space=True, syllables=tuple(syllables))

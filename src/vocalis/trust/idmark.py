@@ -32,7 +32,6 @@ from functools import cache
 from math import gcd
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from vocalis.audio import Audio
 
@@ -251,6 +250,8 @@ def detect_id(audio: Audio) -> IdMark | None:
     x = np.asarray(audio.samples, np.float64)
     if audio.sample_rate != DETECT_RATE:
         g = gcd(DETECT_RATE, audio.sample_rate)
+        from scipy.signal import resample_poly  # only reading marks resamples
+
         x = resample_poly(x, DETECT_RATE // g, audio.sample_rate // g)
     n = _frame_len(DETECT_RATE)
     if len(x) < n:

@@ -1,13 +1,18 @@
 """Perth (resemble-perth), the presence watermark: a learned mark below 2 kHz that says "made by a machine"
 without carrying data. `perth_mark` adds it, `perth_score` reads it (about 1 when marked, about 0 when not).
 
-resemble-perth is installed --no-deps, and its watermarker imports two things this environment lacks:
+resemble-perth is installed --no-deps, and its watermarker imports two things this environment lacks
 `pkg_resources` (setuptools here ships none), for one `resource_filename` call that finds its packaged
 weights, and `torchaudio` (no CPU build exists here), for three transforms of which it calls two:
 `Spectrogram` and `InverseSpectrogram`, both thin wrappers of torch.stft/istft. We supply those
 for the duration of the import only and take them out of sys.modules afterwards, so no other code ever
 sees a fake torchaudio; where a real one imports, it is used instead. The transforms make the same torch
 calls with the same arguments as torchaudio's (compared elsewhere with real torchaudio: bit-identical output).
+It also imports `librosa` for `resample` alone, and librosa's import costs ~2 s of a cold start (its lazy
+loader inspects the call stack); unless librosa is already loaded, Perth gets librosa's own two code paths
+for the resamplers it asks for (soxr HQ, scipy polyphase), with the same length fix and dtype. Likewise
+`scipy.signal` (~1 s) is imported for a low-pass filter that inference never calls: its two functions are
+forwarded to the real ones, imported on first call.
 """
 
 from __future__ import annotations
@@ -102,6 +107,42 @@ def _stub_torchaudio() -> tuple[types.ModuleType, types.ModuleType]:
     return package, transforms
 
 
+def _stub_librosa() -> types.ModuleType:
+    mod = types.ModuleType("librosa")
+
+    def resample(y: np.ndarray, *, orig_sr: int, target_sr: int, res_type: str = "soxr_hq") -> np.ndarray:
+        if orig_sr == target_sr:
+            return y
+        size = int(np.ceil(y.shape[-1] * target_sr / orig_sr))
+        if res_type == "polyphase":
+            from scipy.signal import resample_poly
+
+            g = math.gcd(int(orig_sr), int(target_sr))
+            out = resample_poly(y, int(target_sr) // g, int(orig_sr) // g)
+        else:
+            import soxr
+
+            out = soxr.resample(y, orig_sr, target_sr, quality=res_type)
+        out = out[:size] if len(out) >= size else np.pad(out, (0, size - len(out)))
+        return np.asarray(out, dtype=y.dtype)
+
+    mod.resample = resample  # type: ignore[attr-defined]
+    return mod
+
+
+def _deferred_scipy_signal() -> types.ModuleType:
+    mod = types.ModuleType("scipy.signal")
+
+    def forward(name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(importlib.import_module("scipy.signal"), name)(*args, **kwargs)
+
+        return call
+
+    mod.butter, mod.filtfilt = forward("butter"), forward("filtfilt")  # type: ignore[attr-defined]
+    return mod
+
+
 def _importable(name: str) -> bool:
     try:
         __import__(name)
@@ -116,6 +157,10 @@ def _stand_ins() -> Iterator[None]:
     added: dict[str, types.ModuleType] = {}
     if not _importable("pkg_resources"):
         added["pkg_resources"] = _stub_pkg_resources()
+    if "librosa" not in sys.modules:
+        added["librosa"] = _stub_librosa()
+    if "scipy.signal" not in sys.modules:
+        added["scipy.signal"] = _deferred_scipy_signal()
     if not _importable("torchaudio"):
         added["torchaudio"], added["torchaudio.transforms"] = _stub_torchaudio()
     sys.modules.update(added)
@@ -142,19 +187,22 @@ def _perth() -> Any:
         return _watermarker
 
 
+def perth_net() -> Any:
+    """Perth's PyTorch model (its checkpoint loaded)."""
+    return _perth().perth_net
+
+
 def perth_mark(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """`samples` with Perth's mark, same length and dtype float32; silence comes back unchanged."""
+    """`samples` with Perth's mark, same length and dtype float32; silence comes back unchanged. Embedded in
+    numpy (`perth_embed`): no torch."""
+    from vocalis.trust.perth_embed import embed
+
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size == 0 or float(np.max(np.abs(samples))) < _SILENT_PEAK:
         return samples
-    # Perth's inverse STFT drops the last partial hop (up to 10 ms at its 32 kHz), so pad and trim back.
+    # The inverse STFT drops the last partial hop (up to 10 ms at Perth's 32 kHz), so pad and trim back.
     pad = int(np.ceil(0.02 * sample_rate))
-    padded = np.concatenate([samples, np.zeros(pad, np.float32)])
-    import torch
-
-    with torch.inference_mode():
-        out = np.asarray(_perth().apply_watermark(padded, sample_rate=sample_rate), dtype=np.float32)
-    out = out[: len(samples)]
+    out = embed(np.concatenate([samples, np.zeros(pad, np.float32)]), sample_rate)[: len(samples)]
     if len(out) < len(samples):
         out = np.concatenate([out, samples[len(out):]])
     return out if np.all(np.isfinite(out)) else samples
@@ -170,11 +218,3 @@ def perth_score(audio: Audio) -> float:
     with torch.inference_mode():
         score = float(np.asarray(_perth().get_watermark(samples, sample_rate=audio.sample_rate, round=False)))
     return score if math.isfinite(score) else 0.0
-
-
-def warm() -> None:
-    """Load Perth and run it once on a short tone, so numba compiles (and caches) what librosa needs now."""
-    rate = 24_000
-    t = np.arange(rate, dtype=np.float32) / rate
-    tone = (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    perth_score(Audio(perth_mark(tone, rate), rate))

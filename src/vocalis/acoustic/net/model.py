@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 
 from torch import nn
-from transformers import AlbertConfig
 
+from vocalis.acoustic.net.albert import Albert, AlbertConfig
 from vocalis.acoustic.net.istftnet import Decoder, SourceModuleHnNSF
-from vocalis.acoustic.net.modules import CustomAlbert, ProsodyPredictor, TextEncoder
+from vocalis.acoustic.net.modules import ProsodyPredictor, TextEncoder
 
 # hexgrad/Kokoro-82M config.json (v1.0), minus the vocabulary (vocalis.text.vocab.vocab()).
 N_TOKEN = 178
@@ -36,9 +36,8 @@ class KokoroNet(nn.Module):
         """`decoder=False` leaves `self.decoder` None: the decoder holds two thirds of the weights and
         inference runs its ONNX export, so it is only built when a caller needs it in PyTorch."""
         super().__init__()
-        # "eager" attention keeps the graph simple and differentiable on every backend.
-        config = AlbertConfig(vocab_size=N_TOKEN, attn_implementation="eager", **PLBERT)
-        self.bert = CustomAlbert(config, add_pooling_layer=False)
+        config = AlbertConfig(vocab_size=N_TOKEN, **PLBERT)
+        self.bert = Albert(config)
         self.bert_encoder = nn.Linear(config.hidden_size, HIDDEN_DIM)
         self.predictor = ProsodyPredictor(STYLE_DIM, HIDDEN_DIM, N_LAYER, MAX_DUR)
         self.text_encoder = TextEncoder(HIDDEN_DIM, TEXT_ENCODER_KERNEL_SIZE, N_LAYER, N_TOKEN)

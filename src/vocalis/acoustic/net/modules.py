@@ -7,7 +7,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import AlbertModel
 
 from vocalis.acoustic.net.istftnet import AdainResBlk1d
 
@@ -22,7 +21,7 @@ class ChannelLayerNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.layer_norm(x.transpose(1, -1), (x.shape[1],), self.gamma, self.beta, self.eps)
+        x = F.layer_norm(x.transpose(1, -1), self.gamma.shape, self.gamma, self.beta, self.eps)
         return x.transpose(1, -1)
 
 
@@ -125,10 +124,3 @@ class ProsodyPredictor(nn.Module):
         for block in self.N:
             n = block(n, s)
         return self.F0_proj(f0).squeeze(1), self.N_proj(n).squeeze(1)
-
-
-class CustomAlbert(AlbertModel):
-    """PL-BERT: ALBERT returning only the last hidden state."""
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        return super().forward(input_ids=input_ids).last_hidden_state

@@ -16,13 +16,14 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from vocalis.audio import Audio
 from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
 from vocalis.service import SpeechRequest, Vocalis
 from vocalis.service.encode import MEDIA_TYPES, encode, pcm16, wav_header
+from vocalis.service.local_server import LocalServer, publish, withdraw
 from vocalis.service.lock import EngineLock
 from vocalis.studio.api.auth import AuthMiddleware, AuthMode, requester
 from vocalis.studio.api.consent import consent_routes
@@ -36,6 +37,7 @@ from vocalis.studio.api.ratelimit import DEFAULT_RATE, RateLimitMiddleware
 from vocalis.studio.api.schemas import OpenAISpeech, TTSRequest
 from vocalis.studio.api.training import training_routes
 from vocalis.studio.api.voices import voice_routes
+from vocalis.studio.api.warming import Warming
 from vocalis.studio.api.worker import JobWorker
 from vocalis.trust.provenance import sign_bytes
 
@@ -43,19 +45,23 @@ from vocalis.trust.provenance import sign_bytes
 SIGNED_FORMATS = {"wav": ".wav", "mp3": ".mp3", "flac": ".flac"}
 
 POOL_THREADS = 256
+SECONDS_HEADER = "X-Audio-Seconds"  # a whole response's length, so a client need not decode it to know
 
 
 def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, rate_per_minute: int = DEFAULT_RATE,
-               cors_origins: Sequence[str] = (), limits: BodyLimits | None = None) -> FastAPI:
+               cors_origins: Sequence[str] = (), limits: BodyLimits | None = None,
+               card: LocalServer | None = None) -> FastAPI:
     """The app around one engine (built lazily on the first request when None).
 
     `auth`: see auth.py (`vocalis serve` picks it from the address it binds). `rate_per_minute`: requests a
     minute for a key without its own rate, and per client address while no key exists (0: no limit).
-    `cors_origins`: the web origins allowed to call the API from a browser (none by default)."""
+    `cors_origins`: the web origins allowed to call the API from a browser (none by default). `card`: published in
+    the data home while the server runs (see `service.local_server`); its token stands for the local user."""
     limits = limits or BodyLimits()
     engine = tts or Vocalis()
     lock = EngineLock()
     worker = JobWorker(engine, lock, queue := JobQueue())
+    warming = Warming(engine, lock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -64,7 +70,12 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, POOL_THREADS)
         worker.start()
+        warming.start()
+        if card:
+            publish(card)
         yield
+        if card:
+            withdraw(card)
         worker.stop()
 
     app = FastAPI(title="Vocalis", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
@@ -73,7 +84,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     install_docs(app)
     app.add_middleware(BodyLimitMiddleware, limits=limits)
     app.add_middleware(RateLimitMiddleware, default_rate=rate_per_minute)
-    app.add_middleware(AuthMiddleware, store=KeyStore(), mode=auth)
+    app.add_middleware(AuthMiddleware, store=KeyStore(), mode=auth, local_token=card and card.token)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["*"],
                            allow_headers=["*"], expose_headers=["Retry-After", "Location"])
@@ -85,6 +96,10 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     @app.get("/health")
     async def health() -> dict[str, str]:  # async: answered on the event loop even when every thread waits
         return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:  # 200 once the models are loaded and have run (a load balancer's check)
+        return JSONResponse({"status": warming.state}, status_code=200 if warming.state == "ready" else 503)
 
     @app.post("/v1/audio/speech")
     def speech(body: OpenAISpeech, request: Request) -> Response:
@@ -112,7 +127,8 @@ def _respond(engine: Vocalis, lock: EngineLock, request: SpeechRequest, streamin
     data = encode(Audio.concat([c.audio for c in chunks]), fmt)
     if fmt in SIGNED_FORMATS:
         data = sign_bytes(data, SIGNED_FORMATS[fmt], chunks[0].credentials)
-    return Response(data, media_type=MEDIA_TYPES[fmt])
+    seconds = sum(len(c.audio.samples) for c in chunks) / engine.sample_rate
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers={SECONDS_HEADER: f"{seconds:.3f}"})
 
 
 def _chunks(engine: Vocalis, lock: EngineLock, request: SpeechRequest, who: str) -> Iterator[Chunk]:

@@ -7,6 +7,7 @@ limits and job ownership go by its name."""
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 from enum import StrEnum
 
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vocalis.errors import VocalisError
 from vocalis.studio.api.errors import error_response
 from vocalis.studio.api.keys import KeyStore
+from vocalis.trust.audit import local_user
 
 PROTECTED = "/v1/"
 HOW_TO_CREATE = "create one on the server with `vocalis keys create NAME`"
@@ -50,8 +52,8 @@ def is_loopback(host: str) -> bool:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, store: KeyStore, mode: AuthMode):
-        self.app, self.store, self.mode = app, store, mode
+    def __init__(self, app: ASGIApp, store: KeyStore, mode: AuthMode, local_token: str | None = None):
+        self.app, self.store, self.mode, self.local_token = app, store, mode, local_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
@@ -69,6 +71,9 @@ class AuthMiddleware:
     def _refusal(self, scope: Scope, state: dict) -> str | None:
         """Why the request may not pass, or None (with its key put in `state`)."""
         secret = _bearer(scope)
+        if secret and self.local_token and hmac.compare_digest(secret, self.local_token):
+            state["local_user"] = True  # the CLI of the user who owns this data home (service.local_server)
+            return None
         key = self.store.find(secret) if secret else None
         if key and not key.revoked:
             state["api_key"] = key
@@ -91,6 +96,9 @@ def _bearer(scope: Scope) -> str | None:
 
 
 def requester(request: Request) -> str:
-    """Who asks, for the audit log: the API key's name, or the client's address on a server without keys."""
+    """Who asks, for the audit log: the local user (with the server's local token), the API key's name, or the
+    client's address on a server without keys."""
+    if getattr(request.state, "local_user", False):
+        return local_user()
     key = getattr(request.state, "api_key", None)
     return f"key:{key.name}" if key else f"address:{request.client.host if request.client else '?'}"

@@ -12,6 +12,7 @@ from vocalis.studio.cli.arguments import port
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from vocalis.service.local_server import card_for
     from vocalis.studio.api import create_app
     from vocalis.studio.api.auth import AuthMode, startup_auth_mode
     from vocalis.studio.api.keys import KeyStore
@@ -22,8 +23,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     keys = {AuthMode.OFF: "no API keys checked", AuthMode.AUTO: "API keys needed once one exists",
             AuthMode.REQUIRED: "API keys needed"}[auth]
     print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
-    app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or ())
-    warm_watermarks()
+    app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or (),
+                     card=card_for(args.host, args.port))  # lets `vocalis say` on this machine use this engine
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
@@ -52,26 +53,15 @@ def cmd_webui(args: argparse.Namespace) -> None:
     from vocalis.studio.webui import launch
 
     print(f"starting the web UI on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
-    warm_watermarks()
     launch(host=args.host, port=args.port)
-
-
-def warm_watermarks() -> None:
-    """Perth loads in ~4 s (and compiles librosa's kernels the first time ever): now, not in the first request."""
-    from vocalis.trust.perth import warm
-
-    warm()
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
     from vocalis.service import Vocalis
 
-    print("preparing the models (joins the model parts and builds the decoder cache on first use)...",
+    print("preparing the models (joins the model parts and builds the ONNX and watermark caches on first use)...",
           file=sys.stderr)
-    warm_watermarks()
-    tts = Vocalis()
-    for text in ("Ready.", "好了。"):
-        tts.synthesize(text)
+    Vocalis().warm()
     print("ready", file=sys.stderr)
 
 
@@ -81,7 +71,9 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
                                        "POST /v1/tts (emotion, duration, streaming), GET/POST/DELETE /v1/voices "
                                        "(clone from uploads), POST/GET/DELETE /v1/voices/NAME/train (training jobs), "
                                        "POST /v1/jobs (long texts and YAML/JSONL batches, in the background). "
-                                       "Interactive docs at /docs.")
+                                       "Interactive docs at /docs. /health answers once listening, /ready once the "
+                                       "models have loaded (in the background). While it runs, `vocalis say` on "
+                                       "this machine (same data home) hands its requests to it.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=port, default=8000, help="port (default 8000)")
     serve.add_argument("--no-auth", action="store_true",

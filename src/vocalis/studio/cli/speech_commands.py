@@ -47,6 +47,7 @@ def cmd_say(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from vocalis.service import FileSink, SpeechRequest, Vocalis
+    from vocalis.studio.cli.via_server import can_send, say_via, server_for
 
     text = read_text(args)
     sink = FileSink(args.output, subtitles=args.subtitles)  # the paths first, before any model loads
@@ -54,6 +55,14 @@ def cmd_say(args: argparse.Namespace) -> None:
                             duration=args.duration, emotion=emotion_spec(args), pause_scale=args.pause_scale,
                             max_phonemes=args.max_phonemes, format=sink.format,
                             subtitles=sink.subtitles and sink.subtitles.suffix.lower().lstrip("."))
+    if not args.local and can_send(request) and (server := server_for(args.server)):
+        seconds = say_via(*server, request, sink.path)
+        if not args.quiet:
+            print(f"wrote {args.output} ({seconds:.2f} s, rendered by {server[0]})", file=sys.stderr)
+        return
+    if args.server:
+        raise VocalisError("this request cannot go to a server (a voice file, an emotion clip, subtitles or ogg "
+                           "need a local render): leave out --server")
     tts = Vocalis()  # render checks the request (voice, consent) at the call, before any model loads
     with tqdm(total=len(text), unit="char", disable=args.quiet or len(text) < 200, file=sys.stderr) as bar:
         result = tts.render(request, sink, progress=lambda p: bar.update(p.chars_done - bar.n))
@@ -146,6 +155,11 @@ def add_speech_commands(sub: argparse._SubParsersAction) -> None:
     add_emotion_args(say)
     say.add_argument("--subtitles", metavar="FILE", help="also write the spoken segments' timings as .srt or .vtt")
     say.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    where = say.add_mutually_exclusive_group()
+    where.add_argument("--server", metavar="URL",
+                       help="render on this `vocalis serve` (key from $VOCALIS_API_KEY unless it is this machine's). "
+                            "Default: a server started from this data home when one runs, else here")
+    where.add_argument("--local", action="store_true", help="render in this process even when a server runs")
     say.set_defaults(run=cmd_say)
 
     dub = sub.add_parser("dub", help="speak subtitles into an audio track aligned with their cues",

@@ -26,9 +26,12 @@ CSS = """
 BROWSER_LANGUAGE = "() => (navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en'"
 
 
-def create_ui(tts: Vocalis | None = None) -> gr.Blocks:
-    """The interface around `tts` (a new engine, its models loaded on first use, when None)."""
+def create_ui(tts: Vocalis | None = None, warm: bool = False) -> gr.Blocks:
+    """The interface around `tts` (a new engine, its models loaded on first use, when None); `warm` loads
+    them in the background now."""
     engine = Engine(tts)
+    if warm:
+        engine.warm()
     tr = Translator()
     # Gradio serves copies of the files it shows from its own cache: those older than a day go, hourly
     # (the originals stay in the history and the library).
@@ -75,7 +78,7 @@ def create_ui(tts: Vocalis | None = None) -> gr.Blocks:
 def launch(tts: Vocalis | None = None, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> gr.Blocks:
     """Serve the interface on http://host:port; with `block` False, return once it is up (it then runs
     in a background thread until `close()`)."""
-    ui = create_ui(tts)
+    ui = create_ui(tts, warm=True)
     # One run of each event at a time; renders and clones share one slot (concurrency_id="engine"), so
     # a waiting user sees their place in the queue rather than a stalled progress bar. Training has a slot
     # of its own ("train"): one at a time, beside the renders (see Engine.beside).

@@ -5,6 +5,8 @@ CPU and double the memory. Training is the exception: minutes long, it runs besi
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,6 +14,8 @@ import gradio as gr
 
 from vocalis.service import Vocalis
 from vocalis.service.lock import EngineLock
+
+log = logging.getLogger("vocalis.webui")
 
 
 def requester(request: gr.Request | None) -> str:
@@ -32,6 +36,21 @@ class Engine:
             if self._tts is None:
                 self._tts = Vocalis()  # cheap: the models themselves load on the first render
             yield self._tts
+
+    def warm(self) -> None:
+        """Load and run the models in a background thread, taking its turn after any render already waiting,
+        so the page is served at once and the first render does not wait for a model to load."""
+
+        def run() -> None:
+            try:
+                with self._lock.background():
+                    if self._tts is None:
+                        self._tts = Vocalis()
+                    self._tts.warm()
+            except Exception:  # the first render then loads what it needs, and reports any cause itself
+                log.exception("warming the models failed")
+
+        threading.Thread(target=run, name="vocalis-warm", daemon=True).start()
 
     def beside(self) -> Vocalis:
         """The engine without taking a turn, for training: a turn held for its 1-30 minutes would stop
