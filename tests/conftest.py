@@ -1,4 +1,6 @@
+import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +30,24 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_sep("!", f"{len(skipped)} tests skipped: the shared speech data is missing", yellow=True)
         for what in sorted(set(skipped)):
             terminalreporter.write_line(f"missing: {what}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the process with pytest's status once everything is reported, without the interpreter's teardown: a
+    native thread pool (onnxruntime's, CTranslate2's) still alive at teardown once aborted a run whose tests had
+    all passed ("terminate called without an active exception", exit 134)."""
+    if _EXIT_STATUS in config.stash:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[_EXIT_STATUS])
+
+
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 # One watermark id for every render in the tests (the marks change the samples a little, and a fresh id per

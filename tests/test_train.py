@@ -83,6 +83,7 @@ def test_the_voice_file_round_trips(trained, monkeypatch, tmp_path):
     loaded = load_voice("lj")
     assert loaded.trained and loaded.id == voice.id and loaded.pitch_scale == voice.pitch_scale
     assert all(np.array_equal(loaded.adapter[k], voice.adapter[k]) for k in voice.adapter)
+    assert voice.envelope is not None and np.array_equal(loaded.envelope, voice.envelope)
     assert len(voice.meta["training_sha256"]) == len(CLIPS) and voice.meta["utterances"]["held_out"] >= 1
     exported = shutil.copy(path, tmp_path / "exported.safetensors")
     monkeypatch.setenv("VOCALIS_HOME", str(tmp_path / "elsewhere"))

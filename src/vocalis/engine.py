@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from vocalis.acoustic.assets import FRAME
 from vocalis.acoustic.pieces import decode_pieces
 from vocalis.acoustic.timing import DurationFit, fit_durations, lead_cut, shortest_frames, trim_edges
 from vocalis.acoustic.tones import MandarinTones, voice_f0
@@ -105,7 +106,7 @@ class Engine:
         voice's decoder adapter merged (built once per voice and cached on disk; the last few stay loaded)."""
         if not voice.trained:
             return self.acoustic
-        key = voice.id  # the int8 ranges are calibrated on the voice's own style and pitch, not only its adapter
+        key = voice.decoder_id  # int8 ranges are calibrated on the voice's own style and pitch, not only its adapter
         with self._adapted_lock:  # a training job and renders may ask at once
             if key not in self._adapted:
                 while len(self._adapted) >= ADAPTED_LOADED:
@@ -179,8 +180,9 @@ class Engine:
                 pause = fit.pause(k, start + length)
             else:  # no pause after the last segment: the output ends when the speech does
                 pause = 0 if is_last else round(line.segment.pause_after / shift.rate * rate)
+            timbre = _EnvelopeFilter(plan.voice, enc, prosody, cut)
             for samples, final in parts:
-                samples = shape_level(samples, rate, shift)
+                samples = shape_level(timbre(samples), rate, shift)
                 if final:  # only the last segment can get a negative pause: the fit trims its final frame
                     samples = np.concatenate([samples, np.zeros(pause, np.float32)]) if pause >= 0 else samples[:pause]
                 yield Chunk(Audio(samples, rate), line.segment, start / rate, prosody,
@@ -211,6 +213,29 @@ class Engine:
         durations = Engine._durations(acoustic, line, enc, 1.0)
         return (int(trim_edges(durations, line.tail).sum()), shortest_frames(durations, line.tail),
                 line.segment.pause_after)
+
+
+class _EnvelopeFilter:
+    """A trained voice's phoneme envelope (voice.envelope) on a segment's audio, part after part as decoded: each
+    part is filtered frame by frame by the table rows of the tokens its frames speak."""
+
+    def __init__(self, voice: Voice, enc: Encoded, prosody: Prosody, cut: int):
+        self.table = voice.envelope
+        if self.table is not None:
+            from vocalis.acoustic.data import frame_index
+
+            self.tokens = enc.token_ids[frame_index(prosody.durations)][cut:]
+            self.done = 0  # frames of the segment filtered so far
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        if self.table is None:
+            return samples
+        from vocalis.voice.envelope import apply_envelope
+
+        frames = len(samples) // FRAME
+        out = apply_envelope(samples, self.tokens[self.done:self.done + max(frames, 1)], self.table)
+        self.done += frames
+        return out
 
 
 def _warn_if_strained(speed: float, lines: list[Line]) -> None:

@@ -53,8 +53,11 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
         return tts.cloner.clone(reference, f"{name} (instant clone)", options.lang, say)
 
     start_key = begin_from.id if begin_from is not None else "instant-clone"
-    voice, held, began_from = train(tts.acoustic, sources, name, options, start_voice, start_key, progress, cancel)
+    voice, trained_on, held, began_from = train(tts.acoustic, sources, name, options, start_voice, start_key,
+                                                progress, cancel)
     voice = replace(voice, speaker=heard.get("speaker", voice.speaker))  # a resumed run started before
+    progress(TrainProgress("finishing", "learning the speaker's sound phoneme by phoneme", 0.96))
+    voice = _with_envelope(tts, voice, trained_on)
     progress(TrainProgress("finishing", "judging the voice on the held-out utterances", 0.97))
     voice = _intelligible(tts, voice, began_from, held, progress)
     if begin_from is not None:
@@ -126,36 +129,59 @@ def _intelligible(tts: Vocalis, voice: Voice, start: Voice, held: list[Aligned],
     return replace(candidate, meta={**candidate.meta, "metrics": metrics, "kept": kept, "guard": guard})
 
 
+def _with_envelope(tts: Vocalis, voice: Voice, utts: list[Aligned]) -> Voice:
+    """`voice` with its phoneme envelope (voice.envelope): learned from the training recordings against the voice's
+    own renders of their text, each frame labelled with its token."""
+    from vocalis.voice.train.envelope_fit import fit_envelope
+    from vocalis.voice.train.losses import bandwidth
+
+    pairs = []
+    for utt in utts:
+        audio, tokens = _render(tts, voice, utt)
+        recorded = np.asarray([0, *utt.ids, 0])[np.repeat(np.arange(len(utt.durations)), utt.durations)]
+        pairs.append((utt.samples, recorded, audio, tokens))
+    return replace(voice, envelope=fit_envelope(pairs, bandwidth([u.samples for u in utts])))
+
+
+def _render(tts: Vocalis, voice: Voice, utt: Aligned) -> tuple[np.ndarray, np.ndarray]:
+    """The voice reading an utterance's text as the engine renders it (its envelope applied, if it has one), and
+    the token of every frame."""
+    from vocalis.acoustic.data import frame_index
+    from vocalis.acoustic.tones import voice_f0
+    from vocalis.voice.envelope import apply_envelope
+
+    acoustic = tts.engine.acoustic_for(voice)  # builds and caches the voice's int8 decoder
+    enc, prosody = acoustic.plan(utt.ids, voice.style_for(len(utt.ids)))
+    prosody = voice_f0(prosody, None, voice.pitch_scale)
+    audio, tokens = acoustic.decode(enc, prosody), enc.token_ids[frame_index(prosody.durations)]
+    return (audio if voice.envelope is None else apply_envelope(audio, tokens, voice.envelope)), tokens
+
+
 def _pulled_back(voice: Voice, start: Voice, kept: float) -> Voice:
-    """`voice` with its adapter and its timbre's move scaled by `kept` (0: the start voice's decoder)."""
+    """`voice` with its adapter, its envelope and its timbre's move scaled by `kept` (0: the start voice's
+    decoder)."""
     adapter = {k: v * kept for k, v in voice.adapter.items() if not k.endswith(".lora_a")}
     adapter |= {k: v for k, v in voice.adapter.items() if k.endswith(".lora_a")}  # b @ a scales with b alone
     style = voice.style.copy()
     start_timbre = start.style_for(100)[TIMBRE]
     style[:, TIMBRE] = start_timbre + kept * (style[:, TIMBRE] - start_timbre)
-    return replace(voice, style=style, adapter=adapter)
+    envelope = None if voice.envelope is None else voice.envelope * kept
+    return replace(voice, style=style, adapter=adapter, envelope=envelope)
 
 
 def _judge(tts: Vocalis, voice: Voice, held: list[Aligned]) -> dict:
     """The trained voice reading the held-out utterances' text: Whisper's error rate, and how close it is to
     the recordings (mean of the GE2E and d-vector cosines, as the consent speaker check scores)."""
-    import torch
-
-    from vocalis.acoustic.tones import voice_f0
     from vocalis.asr import transcribe
     from vocalis.text.error_rate import cer, wer
     from vocalis.voice.speaker import reference_embedding, similarity
 
-    acoustic = tts.engine.acoustic_for(voice)  # builds and caches the voice's int8 decoder
     score = cer if voice.language == "zh" else wer
     errors, scores = [], []
     for utt in held:
-        with torch.inference_mode():
-            enc, prosody = acoustic.plan(utt.ids, voice.style_for(len(utt.ids)))
-            prosody = voice_f0(prosody, None, voice.pitch_scale)
-            audio = Audio(acoustic.decode(enc, prosody), acoustic.sample_rate)
+        audio = Audio(_render(tts, voice, utt)[0], tts.sample_rate)
         errors.append(score(utt.text, transcribe(audio, voice.language)))
-        heard = reference_embedding(Audio(utt.samples, acoustic.sample_rate))
+        heard = reference_embedding(Audio(utt.samples, tts.sample_rate))
         scores.append(similarity(reference_embedding(audio), heard))
     return {"held_out_error_rate": round(float(np.mean(errors)), 3),
             "held_out_similarity": round(float(np.mean(scores)), 3)}

@@ -109,17 +109,18 @@ class Vocalis:
                              max_phonemes=max_phonemes, who=who)
         return Audio.concat([c.audio for c in chunks])
 
-    def warm(self, langs: Sequence[str] = ("en", "zh")) -> None:
+    def warm(self) -> None:
         """Load every model a render needs and run each once, so that the first request is as fast as the
-        rest (servers call it in the background). Nothing is kept or recorded; hold the engine's lock around
-        it where requests may be rendering."""
+        rest (servers call it in the background): an English render (the acoustic models, the English front
+        end, the marks) and the Mandarin front end (the acoustic models are the same). Nothing is kept or
+        recorded; hold the engine's lock around it where requests may be rendering."""
         from vocalis.trust.watermark import mark
 
-        for lang in langs:
-            request = SpeechRequest(WARM_SENTENCES[lang], lang=lang)
-            lines = self.engine.lines(request.text, lang, SEGMENT_PHONEMES)
-            for chunk in self.engine.render(Plan(lines, self.check(request))):
-                mark(chunk.audio.samples, chunk.audio.sample_rate, 0)
+        request = SpeechRequest(WARM_SENTENCES["en"], lang="en")
+        lines = self.engine.lines(request.text, "en", SEGMENT_PHONEMES)
+        for chunk in self.engine.render(Plan(lines, self.check(request))):
+            mark(chunk.audio.samples, chunk.audio.sample_rate, 0)
+        list(self.engine.lines(WARM_SENTENCES["zh"], "zh", SEGMENT_PHONEMES))
 
     def preview(self, voice: Voice, who: str | None = None) -> tuple[Audio, Credentials]:
         """One short fixed sentence in a voice, with or without consent: what the clone flow plays so the user

@@ -42,6 +42,8 @@ class Voice:
     # A trained voice's decoder deltas, keyed by decoder state-dict keys (see voice.train.adapter); None
     # for built-in and cloned voices.
     adapter: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    # A trained voice's phoneme envelope table [tokens, bins] in dB (see voice.envelope); None: no filter.
+    envelope: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.style.ndim != 2 or self.style.shape[1] != STYLE_DIM or len(self.style) == 0:
@@ -55,12 +57,22 @@ class Voice:
 
     @property
     def id(self) -> str:
-        """Identifies what the voice sounds like (its style, pitch and adapter), not its name: a renamed or
-        exported copy keeps its id, and with it its consent record."""
+        """Identifies what the voice sounds like (its style, pitch, adapter and envelope), not its name: a renamed
+        or exported copy keeps its id, and with it its consent record."""
+        return self._digest(envelope=True)
+
+    @property
+    def decoder_id(self) -> str:
+        """Identifies what a trained voice's decoder is built from (its style, pitch and adapter)."""
+        return self._digest(envelope=False)
+
+    def _digest(self, envelope: bool) -> str:
         h = hashlib.sha256(np.ascontiguousarray(self.style, dtype="<f4").tobytes())
         h.update(f"{self.pitch_scale:.6f}".encode())
         if self.adapter:
             h.update(self.adapter_digest.encode())
+        if envelope and self.envelope is not None:
+            h.update(np.ascontiguousarray(self.envelope, dtype="<f4").tobytes())
         return h.hexdigest()[:32]
 
     @property
@@ -91,7 +103,7 @@ class Voice:
         return self.style[:, PROSODY]
 
     def _info(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k not in ("style", "speaker", "adapter")}
+        return {k: v for k, v in asdict(self).items() if k not in ("style", "speaker", "adapter", "envelope")}
 
     def save(self, path: str | Path) -> Path:
         """Save as `.npz` (style + JSON metadata), or `.safetensors` for a trained voice (see the module doc)."""
@@ -100,6 +112,8 @@ class Voice:
         arrays = {"style": self.style.astype(np.float32)}
         if self.speaker is not None:
             arrays["speaker"] = self.speaker.astype(np.float32)
+        if self.envelope is not None:
+            arrays["envelope"] = np.ascontiguousarray(self.envelope, dtype=np.float32)
         if not self.trained:
             np.savez_compressed(path, info=json.dumps(self._info()), **arrays)
             return path
@@ -119,7 +133,8 @@ class Voice:
             with np.load(path, allow_pickle=False) as npz:
                 info = json.loads(str(npz["info"]))
                 speaker = npz["speaker"].astype(np.float32) if "speaker" in npz else None
-                return cls(style=npz["style"].astype(np.float32), speaker=speaker, **info)
+                envelope = npz["envelope"].astype(np.float32) if "envelope" in npz else None
+                return cls(style=npz["style"].astype(np.float32), speaker=speaker, envelope=envelope, **info)
         except (OSError, KeyError, ValueError, TypeError) as e:
             raise VoiceError(f"{path} is not a Vocalis voice file: {e}") from None
 
@@ -145,7 +160,7 @@ class Voice:
         adapter = {k.removeprefix(_ADAPTER): v for k, v in arrays.items() if k.startswith(_ADAPTER)}
         try:
             voice = cls(style=arrays["style"], speaker=arrays.get("speaker"), adapter=adapter or None,
-                        **json.loads(header["info"]))
+                        envelope=arrays.get("envelope"), **json.loads(header["info"]))
         except (KeyError, ValueError, TypeError) as e:
             raise VoiceError(f"{path} is not a Vocalis voice file: {e}") from None
         if header.get("adapter_sha256") != voice.adapter_digest:

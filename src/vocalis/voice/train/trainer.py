@@ -41,9 +41,9 @@ FINISH_S = 90.0  # kept from the budget for the end: the int8 export and the che
 def train(model: AcousticModel, sources: Sequence[str | Path], name: str, options: TrainOptions,
           start: Callable[[Corpus], Voice], start_key: str,
           progress: Callable[[TrainProgress], None] = lambda _p: None,
-          cancel: Callable[[], bool] = lambda: False) -> tuple[Voice, list[Aligned], Voice]:
-    """A trained Voice named `name` from `sources`, the held-out utterances it was judged on, and the voice it
-    started from.
+          cancel: Callable[[], bool] = lambda: False) -> tuple[Voice, list[Aligned], list[Aligned], Voice]:
+    """A trained Voice named `name` from `sources`, the utterances it was trained on and those held out to judge
+    it, and the voice it started from.
     `start(corpus)` gives the voice to start from (an instant clone of the speaker), `start_key` names it for
     the run's key. `model`: the AcousticModel (its PyTorch decoder is what is adapted)."""
     began = time.monotonic()
@@ -75,7 +75,7 @@ def train(model: AcousticModel, sources: Sequence[str | Path], name: str, option
     trainer, best = _fit_decoder(model, prepared, options, run, budget, began, say)
     say("finishing", "building the voice's decoder", 0.95)
     trained = _trained_voice(name, corpus, prepared, trainer, best, options, time.monotonic() - began)
-    return trained, prepared["held"], prepared["voice"]
+    return trained, prepared["train"], prepared["held"], prepared["voice"]
 
 
 def _trained_voice(name: str, corpus: Corpus, prepared: dict, trainer: DecoderTrainer, best: dict,
