@@ -5,7 +5,8 @@
   run end to end by onnxruntime (our phonemes in, a WAV out: the model before Vocalis' stages);
 - `vocalis phonemes "Hello there."` and `python -c "import vocalis"`;
 - `vocalis serve`: time until /health answers and until /ready turns 200;
-- `vocalis webui`: time until the page is served.
+- `vocalis webui`: time until the page is served;
+- `vocalis say` handed to a running `vocalis serve` (the warm path).
 
 Model caches are built first (once, outside the timings): a cold start here is a new process, not a new
 machine. Every Vocalis process gets a fresh data home, so no run leaves audit records behind.
@@ -103,6 +104,22 @@ def _server_once(argv: list[str], home: Path, paths: list[str]) -> list[float]:
         proc.wait(timeout=30)
 
 
+def _via_server(runs: int, output: Path) -> tuple[float, float]:
+    """`vocalis say` handing its request to a warm `vocalis serve` of the same data home (median, peak MB)."""
+    home = Path(tempfile.mkdtemp(prefix="vocalis-bench-"))
+    port = _free_port()
+    server = subprocess.Popen([str(BIN / "vocalis"), "serve", "--port", str(port)], env=_env(home),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _until(f"http://127.0.0.1:{port}/ready", time.perf_counter())
+        results = [_run_once([str(BIN / "vocalis"), "say", TEXT, "-o", str(output)], home) for _ in range(runs)]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+
+
 def _median(runs: int, once: Callable[[Path], tuple[float, ...]]) -> tuple[float, ...]:
     results = []
     for _ in range(runs):
@@ -142,6 +159,8 @@ def main() -> None:
     print(f"{'serve: /health':<20} {health:>8.2f}\n{'serve: /ready':<20} {ready:>8.2f}")
     (page,) = _median(args.runs, lambda h: _server_once([str(BIN / "vocalis"), "webui"], h, ["/"]))
     print(f"{'webui: page served':<20} {page:>8.2f}")
+    seconds, rss = _via_server(args.runs, out / "s.wav")
+    print(f"{'say via serve':<20} {seconds:>8.2f} {rss:>8.0f}")
     shutil.rmtree(out, ignore_errors=True)
 
 
