@@ -14,9 +14,9 @@ from vocalis.text import phonemize
 from vocalis.text.vocab import vocab
 from vocalis.trust import perth
 from vocalis.voice.builtin import builtin_voices
+from vocalis.voice.envelope import FREQS, stft
 
-SENTENCES = {"en": "The museum opens at nine in the morning, and the first visit begins an hour later.",
-             "zh": "今天下午我们在图书馆见面，然后一起去吃晚饭。"}
+SENTENCES = {"en": "The museum opens at nine in the morning.", "zh": "我们在图书馆见面。"}
 
 
 def _ids(text: str, lang: str) -> list[int]:
@@ -37,6 +37,8 @@ def test_onnx_stages_match_the_pytorch_model(lang):
     np.testing.assert_allclose(prosody.energy, ref_prosody.energy, atol=1e-3)
     audio, ref_audio = ours.decode(enc, prosody), theirs.decode(ref, ref_prosody)
     assert len(audio) == len(ref_audio) == durations.sum() * ours.frame
+    if lang == "zh":
+        return  # the decoders are the same for both languages: the float reference (slow) once, in English
     # The decoder follows its harmonic excitation closely, and torch's float32 phase of ~10^5 rad is itself
     # rounding noise that numpy cannot repeat bit for bit: the audio is judged by its spectrum, against the
     # difference the product already accepts between the int8 decoder and the float one.
@@ -46,11 +48,11 @@ def test_onnx_stages_match_the_pytorch_model(lang):
 
 
 def _mel_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute log-mel difference, dB."""
-    import librosa
-
-    mels = [librosa.feature.melspectrogram(y=x, sr=24000, n_fft=1024, hop_length=256, n_mels=80) for x in (a, b)]
-    return float(np.mean(np.abs(10 * np.log10(np.maximum(mels[0], 1e-8) / np.maximum(mels[1], 1e-8)))))
+    """Mean absolute difference of log band energies (64 bands, equal on a log-frequency scale), dB."""
+    edges = np.geomspace(60, 11_000, 65)
+    bands = [(FREQS >= lo) & (FREQS < hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    logs = [10 * np.log10(np.stack([(np.abs(stft(x)[:, m]) ** 2).sum(1) for m in bands], 1) + 1e-10) for x in (a, b)]
+    return float(np.mean(np.abs(logs[0] - logs[1])))
 
 
 def test_the_numpy_source_is_the_pytorch_source_and_slices_like_it():
