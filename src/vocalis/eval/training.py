@@ -59,7 +59,7 @@ def evaluate_training(data_dir: str | Path, speakers: list[str], amounts: tuple[
         held, pool = clips[-HELD_OUT_CLIPS:], clips[:-HELD_OUT_CLIPS]
         judge = _Judge(tts, root, held, pool, stranger_embeddings)
         for amount in amounts:
-            chosen = _take(pool, amount)
+            chosen = _take(pool, amount, root)
             progress(f"{speaker}: training on {amount} s ({len(chosen)} clips)")
             with tempfile.TemporaryDirectory() as home:
                 os.environ["VOCALIS_HOME"] = home
@@ -71,7 +71,7 @@ def evaluate_training(data_dir: str | Path, speakers: list[str], amounts: tuple[
     return report
 
 
-def _take(pool: list[dict[str, str]], amount: str) -> list[dict[str, str]]:
+def _take(pool: list[dict[str, str]], amount: str, root: Path) -> list[dict[str, str]]:
     if amount == "all":
         return pool
     chosen, total = [], 0.0
@@ -79,8 +79,15 @@ def _take(pool: list[dict[str, str]], amount: str) -> list[dict[str, str]]:
         if total >= float(amount):
             break
         chosen.append(row)
-        total += float(row["duration_s"])
+        total += float(row["duration_s"]) if row["duration_s"] else _seconds(root / row["path"])
     return chosen
+
+
+def _seconds(path: Path) -> float:
+    """A clip's length where the manifest leaves it blank."""
+    import soundfile as sf
+
+    return float(sf.info(str(path)).duration)
 
 
 class _Judge:
