@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 HEAVY = ("torch", "transformers", "onnxruntime", "gradio")
-# What a one-line English render does not need: torch (it runs on onnxruntime, see acoustic.inference), the
+# What a one-line English render does not need (transformers is not installed at all): torch (onnxruntime runs it), the
 # Mandarin front end, librosa, scipy's signal package (each ~0.5-1.3 s of a cold start).
-NOT_FOR_ENGLISH = ("torch", "transformers", "jieba", "pypinyin", "cn2an", "librosa", "scipy.signal", "gradio",
+NOT_FOR_ENGLISH = ("torch", "jieba", "pypinyin", "cn2an", "librosa", "scipy.signal", "gradio",
                    "fastapi")
 
 
