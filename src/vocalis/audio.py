@@ -107,3 +107,31 @@ def file_samples(samples: np.ndarray, subtype: str) -> np.ndarray:
     """What a file of this libsndfile subtype is given: 16-bit files the very samples an audit record hashes
     (`to_pcm16`), so a lossless file matches its record exactly; other formats float, clipped to full scale."""
     return to_pcm16(samples) if subtype == "PCM_16" else np.clip(samples, -1.0, 1.0)
+
+
+def stft(samples: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """Centred STFT as torch computes it (reflect padding, periodic Hann window): [frames, n_fft // 2 + 1],
+    complex64."""
+    padded = np.pad(np.asarray(samples, np.float32), n_fft // 2, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
+    return np.fft.rfft(frames * _hann(n_fft), axis=1).astype(np.complex64)
+
+
+def istft(spectrum: np.ndarray, n_fft: int, hop: int, length: int | None = None) -> np.ndarray:
+    """The inverse of `stft` (overlap-add, divided by the summed squared window): `length` samples, zero-padded
+    or cut, or without it the whole frames' span, as torch's `istft` gives it."""
+    window = _hann(n_fft)
+    frames = np.fft.irfft(spectrum, n=n_fft, axis=1) * window
+    total = n_fft + hop * (len(frames) - 1)
+    out, norm = np.zeros(total), np.zeros(total)
+    for i, frame in enumerate(frames):
+        out[i * hop:i * hop + n_fft] += frame
+        norm[i * hop:i * hop + n_fft] += window**2
+    out = out[n_fft // 2:] / np.maximum(norm[n_fft // 2:], 1e-11)
+    if length is None:
+        return out[: total - 2 * (n_fft // 2)]
+    return np.pad(out, (0, max(length - len(out), 0)))[:length].astype(np.float32)
+
+
+def _hann(n: int) -> np.ndarray:
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)  # periodic, as torch's

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from vocalis.home import data_home
 
 FILE = "server.json"
+SECONDS_HEADER = "X-Audio-Seconds"  # a whole speech response's length, so a client need not decode it to know
 
 
 @dataclass(frozen=True)

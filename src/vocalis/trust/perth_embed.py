@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vocalis.acoustic.assets import cache_dir
+from vocalis.audio import istft, stft
 
 EMBED_VERSION = 1
 HEADROOM_DB = 15.0  # Perth's normalisation of the log magnitude
@@ -40,14 +41,14 @@ def embed(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
     w = weights()
     x = samples if sample_rate == w.rate else _resample(soxr, samples, sample_rate, w.rate)
-    spectrum = _stft(x.astype(np.float32), w)
+    spectrum = stft(x, w.n_fft, w.hop).T  # [freq, time]
     min_db = 20 * np.log10(w.min_magnitude)
     mag = (20 * np.log10(np.maximum(np.abs(spectrum), w.min_magnitude)) - min_db) / (-min_db + HEADROOM_DB)
     energy = mag.sum(axis=0)
     mask = (energy > energy.max() * MASK_SHARE).astype(np.float32)
     mag[: w.subband] += _encoder(mag[: w.subband], w.convs) * mask
     magnitude = 10.0 ** np.minimum((mag * (-min_db + HEADROOM_DB) + min_db) / 20, 10)
-    out = _istft(magnitude * np.exp(1j * np.angle(spectrum)), w).astype(np.float32)
+    out = istft((magnitude * np.exp(1j * np.angle(spectrum))).T, w.n_fft, w.hop).astype(np.float32)
     return out if sample_rate == w.rate else _resample(soxr, out, w.rate, sample_rate)
 
 
@@ -55,28 +56,6 @@ def _resample(soxr: object, x: np.ndarray, rate_in: int, rate_out: int) -> np.nd
     size = int(np.ceil(len(x) * rate_out / rate_in))  # librosa's length fix
     y = soxr.resample(x, rate_in, rate_out, quality="soxr_hq")
     return (y[:size] if len(y) >= size else np.pad(y, (0, size - len(y)))).astype(np.float32)
-
-
-def _window(n: int) -> np.ndarray:
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)  # periodic, as torch's
-
-
-def _stft(x: np.ndarray, w: PerthWeights) -> np.ndarray:
-    padded = np.pad(x, w.n_fft // 2, mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(padded, w.n_fft)[:: w.hop]
-    return np.fft.rfft(frames * _window(w.n_fft), axis=1).T.astype(np.complex64)  # [freq, time]
-
-
-def _istft(spectrum: np.ndarray, w: PerthWeights) -> np.ndarray:
-    window = _window(w.n_fft)
-    frames = np.fft.irfft(spectrum.T, n=w.n_fft, axis=1) * window
-    length = w.n_fft + w.hop * (len(frames) - 1)
-    out, envelope = np.zeros(length), np.zeros(length)
-    for i, frame in enumerate(frames):
-        out[i * w.hop:i * w.hop + w.n_fft] += frame
-        envelope[i * w.hop:i * w.hop + w.n_fft] += window**2
-    half = w.n_fft // 2
-    return out[half:length - half] / np.maximum(envelope[half:length - half], 1e-11)
 
 
 def _encoder(x: np.ndarray, convs: tuple[tuple[np.ndarray, np.ndarray], ...]) -> np.ndarray:

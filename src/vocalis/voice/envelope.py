@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from vocalis.acoustic.assets import FRAME, SAMPLE_RATE
+from vocalis.audio import istft
+from vocalis.audio import stft as centred_stft
 
 N_FFT = 1024
 HOP = FRAME // 2  # two STFT frames per duration frame
@@ -26,26 +28,8 @@ CLIP_DB = 12.0
 
 
 def stft(samples: np.ndarray) -> np.ndarray:
-    """Centred STFT (reflect padding, periodic Hann) [frames, BINS], complex64."""
-    padded = np.pad(np.asarray(samples, np.float32), N_FFT // 2, mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
-    return np.fft.rfft(frames * _window(), axis=1).astype(np.complex64)
-
-
-def istft(spectrum: np.ndarray, length: int) -> np.ndarray:
-    window = _window()
-    frames = np.fft.irfft(spectrum, n=N_FFT, axis=1) * window
-    total = N_FFT + HOP * (len(frames) - 1)
-    out, norm = np.zeros(total), np.zeros(total)
-    for i, frame in enumerate(frames):
-        out[i * HOP:i * HOP + N_FFT] += frame
-        norm[i * HOP:i * HOP + N_FFT] += window**2
-    out = out[N_FFT // 2:] / np.maximum(norm[N_FFT // 2:], 1e-11)
-    return np.pad(out, (0, max(length - len(out), 0)))[:length].astype(np.float32)
-
-
-def _window() -> np.ndarray:
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
+    """The render's STFT at this module's resolution: [frames, BINS]."""
+    return centred_stft(samples, N_FFT, HOP)
 
 
 def envelopes(spectrum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +59,6 @@ def apply_envelope(samples: np.ndarray, tokens_per_frame: np.ndarray, table: np.
     padded = np.pad(gains, ((SMOOTH // 2, SMOOTH - 1 - SMOOTH // 2), (0, 0)), mode="edge")
     gains = np.stack([np.convolve(column, kernel, mode="valid") for column in padded.T], axis=1)
     gains = 10 ** (np.clip(gains, -CLIP_DB, CLIP_DB) / 20)
-    out = istft(spectrum * gains, len(samples))
+    out = istft(spectrum * gains, N_FFT, HOP, len(samples))
     before, after = (float(np.mean(np.square(x, dtype=np.float64))) for x in (samples, out))
     return (out * np.sqrt(before / max(after, 1e-20))).astype(np.float32)

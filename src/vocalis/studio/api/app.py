@@ -23,7 +23,7 @@ from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
 from vocalis.service import SpeechRequest, Vocalis
 from vocalis.service.encode import MEDIA_TYPES, encode, pcm16, wav_header
-from vocalis.service.local_server import LocalServer, publish, withdraw
+from vocalis.service.local_server import SECONDS_HEADER, LocalServer, publish, withdraw
 from vocalis.service.lock import EngineLock
 from vocalis.studio.api.auth import AuthMiddleware, AuthMode, requester
 from vocalis.studio.api.consent import consent_routes
@@ -45,7 +45,6 @@ from vocalis.trust.provenance import sign_bytes
 SIGNED_FORMATS = {"wav": ".wav", "mp3": ".mp3", "flac": ".flac"}
 
 POOL_THREADS = 256
-SECONDS_HEADER = "X-Audio-Seconds"  # a whole response's length, so a client need not decode it to know
 
 
 def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, rate_per_minute: int = DEFAULT_RATE,

@@ -14,12 +14,11 @@ from pathlib import Path
 
 from vocalis.errors import VocalisError
 from vocalis.service import SpeechRequest
-from vocalis.service.local_server import find
+from vocalis.service.local_server import SECONDS_HEADER, find
 from vocalis.voice.library import VOICE_NAME
 
 READY_TIMEOUT_S = 0.5  # a server that does not answer this fast is busy or stuck: render here
 RENDER_TIMEOUT_S = 3600
-SECONDS_HEADER = "X-Audio-Seconds"
 
 
 def can_send(request: SpeechRequest) -> bool:
