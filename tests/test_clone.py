@@ -3,6 +3,7 @@ more like the reader than the built-in pack it started from (judged by the indep
 encoder, never used to fit), and bad references or names fail with a message before any work."""
 
 
+import numpy as np
 import pytest
 from shared_data import SPEECH
 
@@ -56,6 +57,9 @@ def test_clone_is_saved_with_its_provenance(cloned, monkeypatch):
     assert meta["speech_s"] >= 3 and meta["start_pack"] in builtin_voices()
     assert meta["steps"] >= 1 and meta["similarity"] >= meta["similarity_start"]
     assert loaded.speaker.shape == voice.speaker.shape and loaded.id == voice.id  # kept for spoken consent
+    # The phoneme envelope learned from the reference (Whisper's text aligned to it) is saved with the clone.
+    assert loaded.envelope is not None and np.array_equal(loaded.envelope, voice.envelope)
+    assert 2 <= meta["envelope_from_s"] <= meta["speech_s"] + 1
 
 
 @pytest.mark.slow

@@ -51,7 +51,7 @@ GROUP_OF_LANG = {"en": "English", "zh": "Mandarin"}
 CROSS = "cross-lingual"
 GROUPS = ("English", "Mandarin", CROSS)
 ENCODERS = ("ge2e", "dvector")
-SYSTEMS = ("clone", "baseline")
+SYSTEMS = ("clone", "plain", "baseline")  # plain: the clone without its phoneme envelope
 REQUIRED_COLUMNS = ("path", "dataset", "speaker_id", "language", "emotion")
 MAX_STRANGERS = 40  # enough for a stable mean; every one costs two embeddings
 # Many evaluation clips (EMIME) hold under the 3 s of speech the product asks a user for; they are
@@ -238,9 +238,10 @@ def evaluate_cloning(data_dir: str | Path, limit: int | None = None, progress: C
             result["error"] = str(e)
             progress(f"  failed: {e}")
         else:
-            c, b = result["clone"], result["baseline"]
-            progress(f"  {result['metric']} {c['error_rate']:.2f} (pack {b['error_rate']:.2f}), d-vector similarity "
-                     f"{c['similarity']['dvector']:.2f} (pack {b['similarity']['dvector']:.2f}, "
+            c, n, b = result["clone"], result["plain"], result["baseline"]
+            progress(f"  {result['metric']} {c['error_rate']:.2f} (no envelope {n['error_rate']:.2f}, pack "
+                     f"{b['error_rate']:.2f}), d-vector similarity {c['similarity']['dvector']:.2f} (no envelope "
+                     f"{n['similarity']['dvector']:.2f}, pack {b['similarity']['dvector']:.2f}, "
                      f"ref {result['ref_gt']['dvector']:.2f}), enrolment {result['enrol_s']:.0f} s")
         if checkpoint is not None:
             checkpoint(report())
@@ -251,6 +252,7 @@ def _evaluate_pair(pair: Pair, tts: Vocalis, cloner: Cloner, strangers: list[dic
                    result: dict, root: Path) -> None:
     """Clone from the pair's reference and fill `result` with the clone's and the baseline's figures."""
     from vocalis.asr import transcribe
+    from vocalis.service.envelope import clone_with_envelope
     from vocalis.text.error_rate import cer, wer
     from vocalis.voice.builtin import builtin_voices
 
@@ -261,16 +263,22 @@ def _evaluate_pair(pair: Pair, tts: Vocalis, cloner: Cloner, strangers: list[dic
     sim_ref = _similarities(_embed(ref.audio), gt)
     sim_stranger = {enc: float(np.mean([_similarities(s, gt)[enc] for s in strangers])) for enc in ENCODERS}
 
-    voice = cloner.clone(ref, name=f"eval-{pair.speaker}", lang=pair.lang)
-    grant_for_evaluation(voice, root)
+    plain = cloner.clone(ref, name=f"eval-{pair.speaker}", lang=pair.lang)
+    began = time.perf_counter()
+    voice = clone_with_envelope(tts, plain, ref, lambda _m: None)  # what Vocalis.clone makes of it
+    result["envelope_s"] = round(time.perf_counter() - began, 1)
+    for v in (voice, plain):
+        grant_for_evaluation(v, root)
     meta = voice.meta
+    result["envelope"] = voice.envelope is not None
     result.update(start_pack=meta["start_pack"], pitch_scale=meta["pitch_scale"], enrol_s=meta["seconds"],
                   kept=meta["kept"], probe_errors=meta["probe_errors"],
                   ref_speech_s=round(ref.speech_s, 2), fit_similarity_start=meta["similarity_start"],
                   fit_similarity=meta["similarity"], ref_gt=sim_ref, stranger_gt=sim_stranger)
     sentence = SENTENCES[pair.lang]
     score = {"wer": wer, "cer": cer}[result["metric"]]
-    for system, speaker_voice in (("clone", voice), ("baseline", builtin_voices()[meta["start_pack"]])):
+    systems = {"clone": voice, "plain": plain, "baseline": builtin_voices()[meta["start_pack"]]}
+    for system, speaker_voice in systems.items():
         audio = tts.synthesize(sentence, voice=speaker_voice, lang=pair.lang)
         heard = transcribe(audio, pair.lang)
         speech, note = _speech(audio)
@@ -363,9 +371,9 @@ def print_report(report: dict, out: TextIO | None = None) -> None:
         for note in r["notes"]:
             p(f"{'':<14}note: {note}")
 
-    p("\naverages per group (clone / pack):")
-    head = (f"{'group':<13} {'pairs':>5} {'enrol':>5}  {'WER':>13}  {'CER':>13}  {'GE2E sim':>13}  {'GE2E norm':>13}  "
-            f"{'dvec sim':>13}  {'dvec norm':>13}  {'ref/strgr GE2E':>14}  {'ref/strgr dvec':>14}")
+    p("\naverages per group (clone / the clone without its phoneme envelope / pack):")
+    head = (f"{'group':<13} {'pairs':>5} {'enrol':>5}  {'WER':>21}  {'CER':>21}  {'GE2E sim':>21}  {'GE2E norm':>21}  "
+            f"{'dvec sim':>21}  {'dvec norm':>21}  {'ref/strgr GE2E':>14}  {'ref/strgr dvec':>14}")
     p(head)
     p("-" * len(head))
     columns = [("wer",), ("cer",), ("similarity", "ge2e"), ("normalised", "ge2e"), ("similarity", "dvector"),
@@ -373,10 +381,10 @@ def print_report(report: dict, out: TextIO | None = None) -> None:
     for group, g in report["groups"].items():
         cells = [f"{group:<13} {g['pairs']:>5} {_f(g['enrol_s'], 5)}"]
         for keys in columns:
-            clone, pack = g["clone"], g["baseline"]
+            figures = [g.get(system, {}) for system in SYSTEMS]  # a report from before "plain" has none
             for key in keys:
-                clone, pack = clone[key], pack[key]
-            cells.append(f"{_f(clone)} /{_f(pack)}")
+                figures = [f.get(key, math.nan) if isinstance(f, dict) else math.nan for f in figures]
+            cells.append(" /".join(_f(f) for f in figures))
         cells += [f"{_f(g['ref_gt'][enc])} /{_f(g['stranger_gt'][enc])}" for enc in ENCODERS]
         p("  ".join(cells) + (f"  ({g['failed']} failed)" if g["failed"] else ""))
     if report["strangers"]["notes"]:

@@ -126,7 +126,7 @@ class _Judge:
 
         paths = [self.root / r["path"] for r in chosen]
         transcripts = {Path(r["path"]).name: r["transcript"] for r in chosen if r["transcript"]}
-        clone = self.tts.cloner.clone(paths, "instant", self.lang)
+        clone = self.tts.instant_clone(paths, "instant", self.lang)
         grant_for_evaluation(clone, self.root)
         out = {"speech_clips": len(chosen), "clone": self.score(clone),
                "pack": self.score(builtin_voices()[clone.meta["start_pack"]])}

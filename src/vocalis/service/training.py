@@ -12,6 +12,7 @@ import numpy as np
 
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError
+from vocalis.service.envelope import render_utterance, with_envelope
 from vocalis.voice.train.corpus import Aligned
 from vocalis.voice.train.intake import Corpus
 from vocalis.voice.train.options import TrainOptions, TrainProgress
@@ -57,7 +58,7 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
                                                 progress, cancel)
     voice = replace(voice, speaker=heard.get("speaker", voice.speaker))  # a resumed run started before
     progress(TrainProgress("finishing", "learning the speaker's sound phoneme by phoneme", 0.96))
-    voice = _with_envelope(tts, voice, trained_on)
+    voice = with_envelope(tts, voice, trained_on)
     progress(TrainProgress("finishing", "judging the voice on the held-out utterances", 0.97))
     voice = _intelligible(tts, voice, began_from, held, progress)
     if begin_from is not None:
@@ -129,34 +130,6 @@ def _intelligible(tts: Vocalis, voice: Voice, start: Voice, held: list[Aligned],
     return replace(candidate, meta={**candidate.meta, "metrics": metrics, "kept": kept, "guard": guard})
 
 
-def _with_envelope(tts: Vocalis, voice: Voice, utts: list[Aligned]) -> Voice:
-    """`voice` with its phoneme envelope (voice.envelope): learned from the training recordings against the voice's
-    own renders of their text, each frame labelled with its token."""
-    from vocalis.voice.train.envelope_fit import fit_envelope
-    from vocalis.voice.train.losses import bandwidth
-
-    pairs = []
-    for utt in utts:
-        audio, tokens = _render(tts, voice, utt)
-        recorded = np.asarray([0, *utt.ids, 0])[np.repeat(np.arange(len(utt.durations)), utt.durations)]
-        pairs.append((utt.samples, recorded, audio, tokens))
-    return replace(voice, envelope=fit_envelope(pairs, bandwidth([u.samples for u in utts])))
-
-
-def _render(tts: Vocalis, voice: Voice, utt: Aligned) -> tuple[np.ndarray, np.ndarray]:
-    """The voice reading an utterance's text as the engine renders it (its envelope applied, if it has one), and
-    the token of every frame."""
-    from vocalis.acoustic.data import frame_index
-    from vocalis.acoustic.tones import voice_f0
-    from vocalis.voice.envelope import apply_envelope
-
-    acoustic = tts.engine.acoustic_for(voice)  # builds and caches the voice's int8 decoder
-    enc, prosody = acoustic.plan(utt.ids, voice.style_for(len(utt.ids)))
-    prosody = voice_f0(prosody, None, voice.pitch_scale)
-    audio, tokens = acoustic.decode(enc, prosody), enc.token_ids[frame_index(prosody.durations)]
-    return (audio if voice.envelope is None else apply_envelope(audio, tokens, voice.envelope)), tokens
-
-
 def _pulled_back(voice: Voice, start: Voice, kept: float) -> Voice:
     """`voice` with its adapter, its envelope and its timbre's move scaled by `kept` (0: the start voice's
     decoder)."""
@@ -179,7 +152,7 @@ def _judge(tts: Vocalis, voice: Voice, held: list[Aligned]) -> dict:
     score = cer if voice.language == "zh" else wer
     errors, scores = [], []
     for utt in held:
-        audio = Audio(_render(tts, voice, utt)[0], tts.sample_rate)
+        audio = Audio(render_utterance(tts, voice, utt.ids)[0], tts.sample_rate)
         errors.append(score(utt.text, transcribe(audio, voice.language)))
         heard = reference_embedding(Audio(utt.samples, tts.sample_rate))
         scores.append(similarity(reference_embedding(audio), heard))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from vocalis.trust.provenance import Credentials
     from vocalis.voice import Voice
     from vocalis.voice.clone import Cloner
+    from vocalis.voice.reference import Reference
     from vocalis.voice.train import TrainProgress
     from vocalis.voice.train.intake import Corpus
 
@@ -142,15 +143,27 @@ class Vocalis:
         return self._cloner
 
     def clone(self, references: Sequence[str | Path | Audio], name: str, lang: str = "en", overwrite: bool = False,
-              progress: Callable[[str], None] | None = None) -> Voice:
+              progress: Callable[[str], None] | None = None, envelope: bool = True) -> Voice:
         """Clone a voice from 3-30 s of someone's speech (one or more clips, any common format) and
-        save it in the voice library under `name`, usable everywhere a voice is accepted."""
+        save it in the voice library under `name`, usable everywhere a voice is accepted. `envelope`: also
+        learn the speaker's phoneme envelope from the reference (see `service.envelope`; a few seconds more)."""
         from vocalis.voice.library import save_voice
 
         self.check_clone_name(name, overwrite)  # a bad or taken name fails before minutes of work, not after
-        voice = self.cloner.clone(references, name, lang, progress)
+        voice = self.instant_clone(references, name, lang, progress, envelope)
         save_voice(voice, overwrite=overwrite)
         return voice
+
+    def instant_clone(self, references: Sequence[str | Path | Audio] | Reference, name: str, lang: str = "en",
+                      progress: Callable[[str], None] | None = None, envelope: bool = True) -> Voice:
+        """The clone `clone` saves, not saved (evaluations, and training's start voice)."""
+        from vocalis.service.envelope import clone_with_envelope
+        from vocalis.voice.reference import Reference, prepare_reference
+
+        say = progress or (lambda _m: None)
+        reference = references if isinstance(references, Reference) else prepare_reference(references)
+        voice = self.cloner.clone(reference, name, lang, say)
+        return clone_with_envelope(self, voice, reference, say) if envelope else voice
 
     @staticmethod
     def check_clone_name(name: str, overwrite: bool = False) -> None:

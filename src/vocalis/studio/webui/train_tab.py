@@ -207,13 +207,13 @@ def _start_voice(voice: Voice, kept: Voice | None) -> Voice | None:
 
 
 def _instant_clone(tts: Vocalis, paths: list[str], voice: Voice) -> Voice:
-    """An instant clone of the same recordings, as training makes one to start from: what a plain clone
-    would have given, to hear what training added. Costs a clone (under a minute), kept in memory only."""
+    """An instant clone of the same recordings (what `vocalis clone` would have given them), to hear what
+    training added. Costs a clone (under a minute), kept in memory only."""
     from vocalis.service.training import START_SPEECH_S
     from vocalis.voice.reference import prepare_reference
 
     reference = prepare_reference(paths, max_speech_s=START_SPEECH_S)
-    return tts.cloner.clone(reference, f"{voice.name}.instant", voice.language)
+    return tts.instant_clone(reference, f"{voice.name}.instant", voice.language)
 
 
 def _render_pair(tts: Vocalis, before: Voice, after: Voice, sentence: str, who: str) -> tuple[Any, Any, bool]:
