@@ -216,7 +216,7 @@ class Engine:
 
 
 class _EnvelopeFilter:
-    """A trained voice's phoneme envelope (voice.envelope) on a segment's audio, part after part as decoded: each
+    """A voice's phoneme envelope (voice.envelope) on a segment's audio, part after part as decoded: each
     part is filtered frame by frame by the table rows of the tokens its frames speak."""
 
     def __init__(self, voice: Voice, enc: Encoded, prosody: Prosody, cut: int):

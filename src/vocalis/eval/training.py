@@ -122,7 +122,7 @@ class _Judge:
                 "rtf": round(render_s / audio_s, 3)}
 
     def train_and_score(self, chosen: list[dict], minutes: float, progress: Callable[[str], None]) -> dict:
-        from vocalis.voice.builtin import builtin_voices
+        from vocalis.voice.builtin import builtin_voices, default_voice
 
         paths = [self.root / r["path"] for r in chosen]
         transcripts = {Path(r["path"]).name: r["transcript"] for r in chosen if r["transcript"]}
@@ -141,16 +141,19 @@ class _Judge:
                           "steps": voice.meta["steps"], "speech_s": voice.meta["speech_s"],
                           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
                           "metrics": voice.meta["metrics"]}
-        out["builtin_rtf"] = self.score(builtin_voices()["jf_tebukuro"])["rtf"]
+        builtin = self.score(default_voice(self.lang))  # the floor: the default voice reading the same sentences
+        out["builtin_rtf"], out["builtin_error_rate"] = builtin["rtf"], builtin["error_rate"]
         del progress
         return out
 
 
 def print_report(report: dict) -> None:
-    print(f"{'speaker':<10} {'amount':>6} {'clone':>6} {'pack':>6} {'trained':>8} {'WER':>5} {'RTF x':>6} {'min':>5}")
+    print(f"{'speaker':<10} {'amount':>6} {'clone':>6} {'pack':>6} {'trained':>8} {'WER':>5} {'(built-in)':>10} "
+          f"{'RTF x':>6} {'min':>5}")
     for r in report["results"]:
         t = r.get("trained") or {}
         rtf = t.get("rtf", float("nan")) / r.get("builtin_rtf", float("nan")) if t else float("nan")
         print(f"{r['speaker']:<10} {r['amount']:>6} {r['clone']['normalised']:>6.2f} {r['pack']['normalised']:>6.2f} "
-              f"{t.get('normalised', float('nan')):>8.2f} {t.get('error_rate', float('nan')):>5.2f} {rtf:>6.2f} "
+              f"{t.get('normalised', float('nan')):>8.2f} {t.get('error_rate', float('nan')):>5.2f} "
+              f"{r.get('builtin_error_rate', float('nan')):>10.2f} {rtf:>6.2f} "
               f"{t.get('train_s', float('nan')) / 60:>5.1f}" + (f"  {r['error']}" if r.get("error") else ""))

@@ -42,7 +42,7 @@ class Voice:
     # A trained voice's decoder deltas, keyed by decoder state-dict keys (see voice.train.adapter); None
     # for built-in and cloned voices.
     adapter: dict[str, np.ndarray] | None = field(default=None, repr=False)
-    # A trained voice's phoneme envelope table [tokens, bins] in dB (see voice.envelope); None: no filter.
+    # The phoneme envelope table [tokens, bins] in dB of a trained voice or a clone (see voice.envelope); None: none.
     envelope: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
