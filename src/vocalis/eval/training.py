@@ -41,8 +41,9 @@ N_STRANGERS = 16
 
 def evaluate_training(data_dir: str | Path, speakers: list[str], amounts: tuple[str, ...] = AMOUNTS,
                       minutes: float = 14.0, progress: Callable[[str], None] = print,
-                      checkpoint: Callable[[dict], None] | None = None) -> dict:
-    """Train each speaker (by manifest speaker_id) on each amount; returns a JSON-ready report."""
+                      checkpoint: Callable[[dict], None] | None = None, keep: str | Path | None = None) -> dict:
+    """Train each speaker (by manifest speaker_id) on each amount; returns a JSON-ready report. `keep`: a folder
+    to save each trained voice and its instant clone in, to listen to or study."""
     import os
 
     from vocalis.service import Vocalis
@@ -63,12 +64,23 @@ def evaluate_training(data_dir: str | Path, speakers: list[str], amounts: tuple[
             progress(f"{speaker}: training on {amount} s ({len(chosen)} clips)")
             with tempfile.TemporaryDirectory() as home:
                 os.environ["VOCALIS_HOME"] = home
-                result = {"speaker": speaker, "amount": amount, **judge.train_and_score(chosen, minutes, progress)}
+                scored = judge.train_and_score(chosen, minutes, progress, _keeper(keep, f"{speaker}-{amount}"))
+                result = {"speaker": speaker, "amount": amount, **scored}
             report["results"].append(result)
             progress(f"  {result}")
             if checkpoint:
                 checkpoint(report)
     return report
+
+
+def _keeper(folder: str | Path | None, stem: str) -> Callable[[Voice, str], None]:
+    """Saves a voice as `folder`/`stem` + suffix (nothing when no folder is given)."""
+    def keep(voice: Voice, suffix: str) -> None:
+        if folder is not None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            voice.save(Path(folder) / f"{stem}{suffix}")
+
+    return keep
 
 
 def _take(pool: list[dict[str, str]], amount: str, root: Path) -> list[dict[str, str]]:
@@ -121,13 +133,15 @@ class _Judge:
         return {"normalised": round(float(np.nanmean(norms)), 3), "error_rate": round(float(np.mean(errors)), 3),
                 "rtf": round(render_s / audio_s, 3)}
 
-    def train_and_score(self, chosen: list[dict], minutes: float, progress: Callable[[str], None]) -> dict:
+    def train_and_score(self, chosen: list[dict], minutes: float, progress: Callable[[str], None],
+                        keep: Callable[[Voice, str], None]) -> dict:
         from vocalis.voice.builtin import builtin_voices, default_voice
 
         paths = [self.root / r["path"] for r in chosen]
         transcripts = {Path(r["path"]).name: r["transcript"] for r in chosen if r["transcript"]}
         clone = self.tts.instant_clone(paths, "instant", self.lang)
         grant_for_evaluation(clone, self.root)
+        keep(clone, "-clone.npz")
         out = {"speech_clips": len(chosen), "clone": self.score(clone),
                "pack": self.score(builtin_voices()[clone.meta["start_pack"]])}
         started = time.perf_counter()
@@ -137,6 +151,7 @@ class _Judge:
         except VocalisError as e:
             return {**out, "trained": None, "error": str(e)}
         grant_for_evaluation(voice, self.root)
+        keep(voice, ".safetensors")
         out["trained"] = {**self.score(voice), "train_s": round(time.perf_counter() - started, 1),
                           "steps": voice.meta["steps"], "speech_s": voice.meta["speech_s"],
                           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,

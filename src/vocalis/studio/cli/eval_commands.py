@@ -70,7 +70,7 @@ def cmd_eval_training(args: argparse.Namespace) -> None:
     _check_json(args.json)
     checkpoint = (lambda report: write_json(report, args.json)) if args.json else None
     report = evaluate_training(args.data, args.speakers.split(","), tuple(args.amounts.split(",")),
-                               args.minutes, progress=_progress, checkpoint=checkpoint)
+                               args.minutes, progress=_progress, checkpoint=checkpoint, keep=args.keep)
     _report(report, print_report, args.json)
 
 
@@ -98,6 +98,8 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--amounts", default="10,30,60,all", help="training audio per run, seconds or 'all'")
     tr.add_argument("--minutes", type=float, default=14.0, help="each training's cap (default 14)")
     tr.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file (after every run)")
+    tr.add_argument("--keep", metavar="DIR", help="save each trained voice and its instant clone in this folder "
+                                                  "(SPEAKER-AMOUNT.safetensors, SPEAKER-AMOUNT-clone.npz)")
     tr.set_defaults(run=cmd_eval_training)
     em = ev_sub.add_parser("emotion", help="judge emotional synthesis with a classifier trained on real speech",
                            description="Train an eGeMAPS emotion classifier on the real emotional speech in DIR "
