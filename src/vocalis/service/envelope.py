@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vocalis.audio import Audio
-from vocalis.errors import VocalisError
 
 if TYPE_CHECKING:
     from vocalis.service.vocalis import Vocalis
@@ -20,8 +19,6 @@ if TYPE_CHECKING:
     from vocalis.voice.train.corpus import Aligned
     from vocalis.voice.voice import Voice
 
-EDGE_S = 0.15  # kept around each Whisper segment of a reference: onsets and decays
-MIN_SEGMENT_S, MAX_SEGMENT_S = 1.0, 20.0
 # A clone's envelope is dropped when the clone reads the cloner's held-out sentence with more errors than this
 # above the clone without it: less than one word of its fifteen, so the filter may cost no word.
 CLONE_ERROR_SLACK = 0.05
@@ -58,19 +55,17 @@ def render_utterance(tts: Vocalis, voice: Voice, ids: list[int]) -> tuple[np.nda
 def clone_with_envelope(tts: Vocalis, voice: Voice, reference: Reference, say: Callable[[str], None]) -> Voice:
     """An instant clone with the envelope learned from its reference, or the clone as it was when the reference
     cannot be aligned (no words Whisper can read) or the envelope would make the clone harder to understand."""
-    from vocalis.voice.train.corpus import prepare
+    from vocalis.voice.train.corpus import align_all
+    from vocalis.voice.train.intake import cut_utterances
 
     say("learning the speaker's sound phoneme by phoneme")
-    utts = []
-    for text, audio in _segments(reference.audio, voice.language):
-        try:
-            utts.append(prepare(tts.acoustic, audio, text, voice.language, voice.style_for(100)))
-        except (VocalisError, ValueError):
-            continue  # a segment the front end cannot read, or too short to align: learn from the rest
+    sentences = cut_utterances(reference.audio, [], None, voice.language, "the reference", say)  # Whisper's
+    utts = align_all(tts.acoustic, sentences, voice.language, voice.style_for(100))
     if not utts:
         say("no phoneme envelope: the reference has no sentence to align")
         return voice
     shaped = with_envelope(tts, voice, utts)
+    # Both rendered the engine's way (int8 decoder): the cloner's own held-out figure comes from the float one.
     before, after = (_held_out_errors(tts, v) for v in (voice, shaped))
     if after > before + CLONE_ERROR_SLACK:
         say(f"no phoneme envelope: it made the held-out sentence harder to understand ({after:.2f} against "
@@ -78,18 +73,6 @@ def clone_with_envelope(tts: Vocalis, voice: Voice, reference: Reference, say: C
         return voice
     seconds = sum(len(u.samples) for u in utts) / tts.sample_rate
     return replace(shaped, meta={**shaped.meta, "envelope_from_s": round(seconds, 1)})
-
-
-def _segments(audio: Audio, lang: str) -> list[tuple[str, Audio]]:
-    """Whisper's sentences of `audio` with their stretch of it (1-20 s each)."""
-    from vocalis.asr import transcribe_segments
-
-    rate, out = audio.sample_rate, []
-    for start, end, text in transcribe_segments(audio, lang):
-        a, b = max(start - EDGE_S, 0.0), min(end + EDGE_S, audio.duration)
-        if MIN_SEGMENT_S <= b - a <= MAX_SEGMENT_S:
-            out.append((text, Audio(audio.samples[round(a * rate):round(b * rate)], rate)))
-    return out
 
 
 def _held_out_errors(tts: Vocalis, voice: Voice) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,13 +11,14 @@ import torch
 
 from vocalis.acoustic.assets import FRAME
 from vocalis.audio import Audio
-from vocalis.errors import VoiceError
+from vocalis.errors import VocalisError, VoiceError
 from vocalis.text.vocab import vocab
 from vocalis.voice.train.align import align
 from vocalis.voice.train.features import energy_curve, f0_curve, match_level
 
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import AcousticModel
+    from vocalis.voice.train.intake import Utterance
 
 MAX_TOKENS = 500  # Kokoro's text encoder takes 510 with the pads
 
@@ -62,3 +64,17 @@ def prepare(model: AcousticModel, audio: Audio, text: str, lang: str, style: np.
     energy = match_level(energy_curve(samples, frames), predicted.energy)
     f0 = f0_curve(samples, frames)
     return Aligned(text, samples, ids, durations, f0, energy)
+
+
+def align_all(model: AcousticModel, utterances: Sequence[Utterance], lang: str, style: np.ndarray,
+              each: Callable[[int, int], None] = lambda _k, _n: None) -> list[Aligned]:
+    """`prepare` for each utterance (`each(k, n)` called before the k-th of n), leaving out those that cannot be
+    aligned: a transcript the front end cannot read, or too short a clip."""
+    aligned = []
+    for k, utt in enumerate(utterances):
+        each(k, len(utterances))
+        try:
+            aligned.append(prepare(model, utt.audio, utt.text, lang, style))
+        except (VocalisError, ValueError):
+            continue
+    return aligned

@@ -97,7 +97,7 @@ def gather(sources: Sequence[str | Path], lang: str, transcripts: dict[str, str]
     transcripts = transcripts or {}
     utterances: list[Utterance] = []
     for (audio, regions, _), source in zip(clips, sources, strict=True):
-        utterances += _cut(audio, regions, transcripts.get(Path(source).name), lang, str(source), say)
+        utterances += cut_utterances(audio, regions, transcripts.get(Path(source).name), lang, str(source), say)
     _check_words(utterances, lang)
     if not utterances:
         raise VoiceError("no usable utterance in the clips (each needs 1-20 s of speech with words in it)")
@@ -121,8 +121,10 @@ def _load(source: str | Path) -> tuple[Audio, list[tuple[float, float]], str]:
     return audio.resample(SAMPLE_RATE), regions, digest
 
 
-def _cut(audio: Audio, regions: list[tuple[float, float]], text: str | None, lang: str, source: str,
-         say: Callable[[str], None]) -> list[Utterance]:
+def cut_utterances(audio: Audio, regions: list[tuple[float, float]], text: str | None, lang: str, source: str,
+                   say: Callable[[str], None]) -> list[Utterance]:
+    """`audio` (at SAMPLE_RATE) as utterances of 1-20 s: its speech `regions` as one, when its `text` is known,
+    else each of Whisper's segments."""
     if text is not None:
         spans = [(regions[0][0], regions[-1][1], text)]
     else:

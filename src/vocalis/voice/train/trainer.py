@@ -21,7 +21,7 @@ import numpy as np
 
 from vocalis.errors import VocalisError
 from vocalis.voice.train.checkpoint import RunFolder, remove_runs
-from vocalis.voice.train.corpus import Aligned, prepare
+from vocalis.voice.train.corpus import Aligned, align_all
 from vocalis.voice.train.fit import DecoderTrainer
 from vocalis.voice.train.intake import Corpus, check_corpus
 from vocalis.voice.train.losses import bandwidth
@@ -111,14 +111,10 @@ def _run_key(corpus: Corpus, options: TrainOptions, start_key: str) -> str:
 
 
 def _aligned(model: AcousticModel, corpus: Corpus, voice: Voice, lang: str, say: Callable[..., None]) -> list[Aligned]:
-    aligned = []
-    for k, utt in enumerate(corpus.utterances):
-        n = len(corpus.utterances)
+    def each(k: int, n: int) -> None:
         say("aligning", f"aligning utterance {k + 1}/{n}", 0.05 + 0.15 * k / n)
-        try:
-            aligned.append(prepare(model, utt.audio, utt.text, lang, voice.style_for(100)))
-        except (VocalisError, ValueError):
-            continue  # a transcript the front end cannot read, or too short a clip: train on the rest
+
+    aligned = align_all(model, corpus.utterances, lang, voice.style_for(100), each)  # trains on those that align
     if len(aligned) < 2:
         raise VocalisError("too few utterances could be aligned to their transcripts: check the transcripts")
     return aligned
