@@ -21,6 +21,15 @@ class DurationError(VocalisError):
     """A target duration too short for the text, even at one frame per phoneme."""
 
 
+class StretchError(DurationError):
+    """A duration far beyond what the text needs (slower than MIN_FIT_SPEED): refused, not stretched.
+    `longest` is the most samples the text may be stretched to."""
+
+    def __init__(self, message: str, longest: int):
+        super().__init__(message)
+        self.longest = longest
+
+
 class LanguageError(VocalisError):
     """Unknown language code."""
 

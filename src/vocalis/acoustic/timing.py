@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vocalis.acoustic.assets import FRAME
-from vocalis.errors import DurationError
+from vocalis.errors import DurationError, StretchError
 
 # Kokoro renders 0.3-0.6 s of silence at each end of a segment: the leading boundary token, and the
 # final punctuation with the closing boundary token. Fitted speech keeps at most this many frames
@@ -17,6 +17,9 @@ EDGE_FRAMES = 3
 # Kokoro also draws the last sound of a sentence out to 0.3-0.5 s, mostly fading into silence: fitted
 # speech caps it here (200 ms), so that the fade is not stretched as well.
 FINAL_FRAMES = 8
+# The slowest a duration may stretch speech (4 times its natural length): a longer target is refused before
+# anything decodes, since a render's time and memory grow with its length ("Hi there." in 600 s took 16 GB).
+MIN_FIT_SPEED = 0.25
 
 
 def trim_edges(durations: np.ndarray, tail: int = 1) -> np.ndarray:
@@ -84,6 +87,11 @@ class DurationFit:
         if total < least * t:
             raise DurationError(f"{total / sample_rate:.2f} s is too short for this text: it needs at least "
                                f"{least * t / sample_rate:.2f} s (about {t / sample_rate:.1f} s at natural speed)")
+        if total > t / MIN_FIT_SPEED:  # memory and time grow with the output: a bound before any decoding
+            raise StretchError(f"{total / sample_rate:.1f} s is far beyond what this text needs: it reads in about "
+                               f"{t / sample_rate:.1f} s at natural speed; give {least * t / sample_rate:.2f} to "
+                               f"{t / MIN_FIT_SPEED / sample_rate:.1f} s (speed {MIN_FIT_SPEED} to "
+                               f"{1 / least:.1f} times natural), or add text", int(t / MIN_FIT_SPEED))
         self.stretch = total / t
         self.speed = t / total
         self.total = total

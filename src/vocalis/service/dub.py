@@ -31,7 +31,7 @@ import numpy as np
 
 from vocalis.acoustic import assets
 from vocalis.audio import Audio
-from vocalis.errors import DurationError, TextError, VocalisError
+from vocalis.errors import DurationError, StretchError, TextError, VocalisError
 from vocalis.service import Vocalis
 from vocalis.service.request import MIN_DURATION, SEGMENT_PHONEMES, SPEED_RANGE
 from vocalis.subtitles import Cue
@@ -171,12 +171,15 @@ def _render(
                 chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=length / rate))
         except TextError:
             return None
+        except StretchError as e:  # a short line in a long cue: spoken as slowly as allowed, then silence
+            chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=e.longest / rate))
         except DurationError:
             tries += 1
             grown = math.ceil(length * GROW)
             length = grown if room is None or length == room else min(grown, room)
             continue
         samples = np.concatenate([c.audio.samples for c in chunks])
+        samples = np.pad(samples, (0, max(length - len(samples), 0)))
         if len(samples) != length:  # the pipeline promises the exact length; a dub depends on it
             raise RuntimeError(f"cue {k + 1} rendered {len(samples)} samples for {length}")
         if length > slot:

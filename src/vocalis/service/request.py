@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vocalis.errors import LanguageError, TextError, VocalisError
+from vocalis.voice_names import DEFAULT_VOICE_NAMES, OPENAI_VOICES
 
 if TYPE_CHECKING:
     from vocalis.emotion import Emotion
@@ -28,11 +29,6 @@ MIN_DURATION, MAX_DURATION = 0.1, 3600.0  # seconds a duration target may ask fo
 # FFmpeg, pcm raw 16-bit little-endian mono (as OpenAI sends it).
 FORMATS = ("wav", "flac", "mp3", "ogg", "opus", "aac", "pcm")
 SUBTITLE_FORMATS = ("srt", "vtt")
-# The default voice (the best built-in one for the text's language) has three spellings on the surfaces.
-DEFAULT_VOICE_NAMES = ("", "default", "auto")
-# OpenAI's voice names, mapped to the built-in voice that suits each best (male: echo, onyx, fable).
-OPENAI_VOICES = {"alloy": "jf_alpha", "echo": "jm_kumo", "fable": "jm_kumo", "onyx": "jm_kumo",
-                 "nova": "jf_nezumi", "shimmer": "jf_gongitsune"}
 EMOTION_SOURCES = ("vector", "text", "audio")
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 from vocalis.errors import VoiceError, VoiceNotFound
 from vocalis.home import data_home
 from vocalis.voice.voice import Voice
+from vocalis.voice_names import DEFAULT_VOICE_NAMES, OPENAI_VOICES
 
 VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Names the surfaces give a meaning of their own: the language's default voice (HTTP API, web UI) and
 # OpenAI's voice names, which the HTTP API maps to built-in voices. A clone under one could never be used.
-RESERVED_NAMES = frozenset({"default", "auto", "alloy", "echo", "fable", "onyx", "nova", "shimmer"})
+RESERVED_NAMES = frozenset({*DEFAULT_VOICE_NAMES[1:], *OPENAI_VOICES})
 
 
 def library_dir() -> Path:

@@ -10,22 +10,18 @@ body size limits, then the routes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse
 
-from vocalis.audio import Audio
-from vocalis.engine import Chunk
-from vocalis.errors import VocalisError
-from vocalis.service import SpeechRequest, Vocalis
-from vocalis.service.encode import MEDIA_TYPES, encode, pcm16, wav_header
-from vocalis.service.local_server import SECONDS_HEADER, LocalServer, publish, withdraw
+from vocalis.service import Vocalis
+from vocalis.service.local_server import LocalServer, publish, withdraw
 from vocalis.service.lock import EngineLock
-from vocalis.studio.api.auth import AuthMiddleware, AuthMode, requester
+from vocalis.studio.api.auth import AuthMiddleware, AuthMode
 from vocalis.studio.api.consent import consent_routes
 from vocalis.studio.api.docs import install_docs
 from vocalis.studio.api.errors import install_error_handlers
@@ -34,28 +30,25 @@ from vocalis.studio.api.jobs import job_routes
 from vocalis.studio.api.keys import KeyStore
 from vocalis.studio.api.limits import BodyLimitMiddleware, BodyLimits
 from vocalis.studio.api.ratelimit import DEFAULT_RATE, RateLimitMiddleware
-from vocalis.studio.api.schemas import OpenAISpeech, TTSRequest
+from vocalis.studio.api.speech import WorkLimits, speech_routes
 from vocalis.studio.api.training import training_routes
 from vocalis.studio.api.voices import voice_routes
 from vocalis.studio.api.warming import Warming
 from vocalis.studio.api.worker import JobWorker
-from vocalis.trust.provenance import sign_bytes
-
-# Response formats C2PA can sign, as the suffixes it knows them by (aac is raw ADTS here, opus is Ogg: unsigned).
-SIGNED_FORMATS = {"wav": ".wav", "mp3": ".mp3", "flac": ".flac"}
 
 POOL_THREADS = 256
 
 
 def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, rate_per_minute: int = DEFAULT_RATE,
                cors_origins: Sequence[str] = (), limits: BodyLimits | None = None,
-               card: LocalServer | None = None) -> FastAPI:
+               card: LocalServer | None = None, work: WorkLimits | None = None) -> FastAPI:
     """The app around one engine (built lazily on the first request when None).
 
     `auth`: see auth.py (`vocalis serve` picks it from the address it binds). `rate_per_minute`: requests a
     minute for a key without its own rate, and per client address while no key exists (0: no limit).
     `cors_origins`: the web origins allowed to call the API from a browser (none by default). `card`: published in
-    the data home while the server runs (see `service.local_server`); its token stands for the local user."""
+    the data home while the server runs (see `service.local_server`); its token stands for the local user.
+    `work`: the bounds on each request's work (see speech.py)."""
     limits = limits or BodyLimits()
     engine = tts or Vocalis()
     lock = EngineLock()
@@ -87,6 +80,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["*"],
                            allow_headers=["*"], expose_headers=["Retry-After", "Location"])
+    app.include_router(speech_routes(engine, lock, work or WorkLimits()))
     app.include_router(voice_routes(engine, lock, limits))
     app.include_router(consent_routes(lock, limits))
     app.include_router(job_routes(queue, worker))
@@ -100,62 +94,4 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     async def ready() -> JSONResponse:  # 200 once the models are loaded and have run (a load balancer's check)
         return JSONResponse({"status": warming.state}, status_code=200 if warming.state == "ready" else 503)
 
-    @app.post("/v1/audio/speech")
-    def speech(body: OpenAISpeech, request: Request) -> Response:
-        return _respond(engine, lock, body.to_request(), body.streaming, requester(request))
-
-    @app.post("/v1/tts")
-    def tts_native(body: TTSRequest, request: Request) -> Response:
-        return _respond(engine, lock, body.to_request(low_latency=body.stream), body.stream, requester(request))
-
     return app
-
-
-def _respond(engine: Vocalis, lock: EngineLock, request: SpeechRequest, streaming: bool, who: str) -> Response:
-    """The speech in the request's format: streamed as it renders (pcm or wav only, watermarked but unsigned: a
-    signature covers a whole file), or whole (wav, mp3 and flac C2PA-signed)."""
-    fmt = request.format
-    if fmt == "ogg":
-        raise VocalisError("format ogg is for files: ask for opus (in Ogg) instead")
-    if streaming and fmt not in ("pcm", "wav"):
-        raise VocalisError(f"streaming sends pcm or wav, not {fmt}: ask for pcm or wav")
-    chunks = _chunks(engine, lock, request, who)
-    if streaming:
-        return _stream(chunks, fmt, engine)
-    chunks = list(chunks)
-    data = encode(Audio.concat([c.audio for c in chunks]), fmt)
-    if fmt in SIGNED_FORMATS:
-        data = sign_bytes(data, SIGNED_FORMATS[fmt], chunks[0].credentials)
-    seconds = sum(len(c.audio.samples) for c in chunks) / engine.sample_rate
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={SECONDS_HEADER: f"{seconds:.3f}"})
-
-
-def _chunks(engine: Vocalis, lock: EngineLock, request: SpeechRequest, who: str) -> Iterator[Chunk]:
-    """The request checked now (a bad one fails before any byte is sent), rendered lazily, one segment per
-    turn of the lock."""
-    with lock:
-        stream = engine.open(request, who)
-        first = next(stream)  # the first segment is planned here: errors surface as a 4xx, not a cut stream
-
-    def rest() -> Iterator[Chunk]:
-        yield first
-        while True:
-            with lock.continuing():
-                chunk = next(stream, None)
-            if chunk is None:
-                return
-            yield chunk
-
-    return rest()
-
-
-def _stream(chunks: Iterator[Chunk], fmt: str, engine: Vocalis) -> StreamingResponse:
-    """Raw audio as each segment renders: 16-bit PCM, or WAV (a header, then PCM)."""
-
-    def body() -> Iterator[bytes]:
-        if fmt == "wav":
-            yield wav_header(engine.sample_rate)
-        for chunk in chunks:
-            yield pcm16(chunk.audio.samples)
-
-    return StreamingResponse(body(), media_type=MEDIA_TYPES[fmt])

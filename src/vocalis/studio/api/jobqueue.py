@@ -103,6 +103,11 @@ class JobQueue:
         with self._connect() as db:
             return db.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'").rowcount
 
+    def requeue(self, job_id: str) -> None:
+        """A job this server was running, back in the queue as it stops (cancelled or finished ones stay)."""
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET status = 'queued' WHERE id = ? AND status = 'running'", (job_id,))
+
     def progress(self, job_id: str, done: int, total: int, fraction: float,
                  errors: list[dict[str, Any]] | None = None) -> bool:
         """Record progress; False when the job is no longer running (cancelled): the worker stops."""

@@ -18,6 +18,8 @@ from vocalis.service.request import (
 )
 from vocalis.voice.library import VOICE_NAME
 
+OPENAI_SPEED_RANGE = (0.25, 4.0)
+
 
 class OpenAISpeech(BaseModel):
     """OpenAI's `POST /v1/audio/speech` body."""
@@ -26,17 +28,22 @@ class OpenAISpeech(BaseModel):
     input: str = Field(min_length=1, max_length=MAX_CHARS)
     voice: str = "default"
     response_format: str = "mp3"  # OpenAI's default
-    speed: float = Field(default=1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
-    stream_format: Literal["audio"] | None = None  # OpenAI's "sse" (events) is not offered
+    # OpenAI's range; rendered within ours (SPEED_RANGE), with a header saying so (see `clamped_speed`).
+    speed: float = Field(default=1.0, ge=OPENAI_SPEED_RANGE[0], le=OPENAI_SPEED_RANGE[1])
+    stream_format: Literal["audio", "sse"] | None = None  # sse: OpenAI's events, base64 PCM in each
     instructions: str | None = None  # OpenAI's delivery instructions: read as an emotion description
 
     @property
     def streaming(self) -> bool:
-        return self.stream_format == "audio" or self.response_format == "pcm"
+        return self.stream_format is not None or self.response_format == "pcm"
+
+    @property
+    def clamped_speed(self) -> float:
+        return min(max(self.speed, SPEED_RANGE[0]), SPEED_RANGE[1])
 
     def to_request(self) -> SpeechRequest:
         emotion = EmotionSpec(text=self.instructions) if self.instructions else None
-        return SpeechRequest(self.input, voice=voice_name(self.voice), speed=self.speed, emotion=emotion,
+        return SpeechRequest(self.input, voice=voice_name(self.voice), speed=self.clamped_speed, emotion=emotion,
                              format=self.response_format, low_latency=self.streaming)
 
 

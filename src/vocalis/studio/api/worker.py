@@ -30,6 +30,7 @@ from vocalis.voice.train import TrainingCancelled, TrainProgress
 log = logging.getLogger("vocalis")
 SUFFIXES = {"opus": "ogg"}  # a result's file suffix, where it is not the format's name
 BATCH_RESULT = "results.zip"
+STOP_S = 4.0  # a stopping server waits this long for the job's segment under way (it exits within 10 s)
 
 # (status, errors, result file, media type)
 Outcome = tuple[str, list[dict[str, Any]], str | None, str | None]
@@ -54,6 +55,7 @@ class JobWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._current: str | None = None  # the id of the job being worked on
 
     def start(self) -> None:
         self.queue.requeue_running()  # what the last server left running
@@ -65,12 +67,15 @@ class JobWorker:
         """A job was queued: start on it now rather than at the next poll."""
         self._wake.set()
 
-    def stop(self, timeout: float = 120.0) -> None:
-        """Stop after the segment being rendered (the job resumes on the next start)."""
+    def stop(self, timeout: float = STOP_S) -> None:
+        """Stop after the segment (or training step) under way, and put the job back in the queue, where the next
+        start takes it up again; a segment still rendering after `timeout` is left to the process's exit."""
         self._stop.set()
         self._wake.set()
         if self._thread:
             self._thread.join(timeout)
+        if self._current is not None:
+            self.queue.requeue(self._current)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -79,7 +84,9 @@ class JobWorker:
                 self._wake.wait(timeout=5)  # a poll too: another process may have queued a job
                 self._wake.clear()
                 continue
+            self._current = job.id
             self._process(job)
+            self._current = None
 
     def _process(self, job: JobRecord) -> None:
         folder = self.queue.job_folder(job.id)
@@ -99,8 +106,8 @@ class JobWorker:
             outcome = "failed", [*job.errors, {"message": f"internal error: {type(e).__name__}: {e}"}], None, None
         if outcome[2] is None:
             shutil.rmtree(folder, ignore_errors=True)
-        if not self.queue.finish(job.id, *outcome):  # cancelled as it finished
-            shutil.rmtree(folder, ignore_errors=True)
+        if not self.queue.finish(job.id, *outcome) and not self._stop.is_set():  # cancelled as it finished
+            shutil.rmtree(folder, ignore_errors=True)  # (while stopping, it was requeued: its files stay)
 
     def _text(self, job: JobRecord, folder: Path) -> Outcome:
         request = JobRequest.model_validate(job.spec).to_request()
@@ -174,4 +181,4 @@ class JobWorker:
     def _progress(self, job_id: str, done: int, total: int, fraction: float,
                   errors: list[dict[str, Any]] | None = None) -> None:
         if not self.queue.progress(job_id, done, total, fraction, errors):
-            raise _Cancelled
+            raise _Stopped if self._stop.is_set() else _Cancelled  # stopping: requeued, its files kept

@@ -8,6 +8,8 @@ import sys
 from vocalis.errors import VocalisError
 from vocalis.studio.cli.arguments import port
 
+DRAIN_S = 5  # seconds a stopping server gives the requests under way (it exits well within 10 s)
+
 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
@@ -16,16 +18,21 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from vocalis.studio.api import create_app
     from vocalis.studio.api.auth import AuthMode, startup_auth_mode
     from vocalis.studio.api.keys import KeyStore
+    from vocalis.studio.api.speech import WorkLimits
 
     if args.rate < 0:
         raise VocalisError(f"--rate {args.rate}: give requests per minute, or 0 for no limit")
+    if args.max_chars < 1 or args.max_seconds <= 0 or args.key_seconds < 0:
+        raise VocalisError("--max-chars and --max-seconds must be above 0, --key-seconds 0 or above")
     auth = startup_auth_mode(args.host, args.no_auth, KeyStore())  # refuses an open server beyond loopback
     keys = {AuthMode.OFF: "no API keys checked", AuthMode.AUTO: "API keys needed once one exists",
             AuthMode.REQUIRED: "API keys needed"}[auth]
     print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
+    work = WorkLimits(args.max_chars, args.max_seconds, args.key_seconds)
     app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or (),
-                     card=card_for(args.host, args.port))  # lets `vocalis say` on this machine use this engine
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+                     card=card_for(args.host, args.port), work=work)  # card: `vocalis say` here uses this engine
+    # On SIGTERM, requests under way get this long to finish; a running job goes back to the queue.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=DRAIN_S)
 
 
 def cmd_keys(args: argparse.Namespace) -> None:
@@ -81,6 +88,15 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--rate", type=int, default=60, metavar="N",
                        help="requests a minute per key without its own rate, or per client address while no key "
                             "exists (default 60; 0: no limit)")
+    serve.add_argument("--max-chars", type=int, default=20_000, metavar="N",
+                       help="characters one speech request may send (default 20000, about 20 minutes of speech); "
+                            "longer texts go to POST /v1/jobs")
+    serve.add_argument("--max-seconds", type=float, default=1800.0, metavar="S",
+                       help="audio seconds one request may make (default 1800): a longer duration is refused, "
+                            "a text is cut off there")
+    serve.add_argument("--key-seconds", type=float, default=14400.0, metavar="S",
+                       help="audio seconds one key (or address, without keys) may make per hour (default 14400; "
+                            "0: no limit)")
     serve.add_argument("--cors-origin", action="append", metavar="URL",
                        help="let web pages from this origin call the API (repeatable; default: none)")
     serve.set_defaults(run=cmd_serve)
