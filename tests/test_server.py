@@ -114,7 +114,7 @@ def test_upload_a_reference_clone_speak_and_delete(client, tmp_path):
     # ("we had read" was once heard "where Dread": 4 errors in 15 words).
     assert wer(PREVIEW_SENTENCES["en"], heard) <= 0.3, heard
     again = client.post("/v1/voices", data={"name": "api-ana"}, files=[("references", ("x.wav", b"RIFF", "audio/wav"))])
-    assert again.status_code == 400 and "already exists" in again.json()["error"]["message"]
+    assert again.status_code == 409 and "already exists" in again.json()["error"]["message"]
     assert client.delete("/v1/voices/api-ana").status_code == 200
     assert client.delete("/v1/voices/api-ana").status_code == 404
 

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from shared_data import MANIFEST, SPEECH
 
+from vocalis.service.access import share
 from vocalis.studio.api import create_app
 from vocalis.studio.api.keys import KeyStore
 from vocalis.trust import consent
@@ -74,6 +75,7 @@ def test_unconsented_clone_is_refused_until_granted_then_revoked(client, tmp_pat
 def test_written_consent_needs_an_operator_key(client, tmp_path):
     _clone()
     clerk, boss = KeyStore().create("clerk"), KeyStore().create("boss", operator=True)
+    share("ana", "clerk")  # the local user's voice: a key sees it only once shared with it
     document = _document(tmp_path)
 
     def upload(secret: str):

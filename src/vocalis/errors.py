@@ -13,6 +13,13 @@ class VoiceError(VocalisError):
     """Unknown or malformed voice."""
 
 
+class VoiceExists(VoiceError):
+    """A name already taken in the library; each surface adds how to replace it (CLI --force, API overwrite)."""
+
+    def __init__(self, name: str):
+        super().__init__(f"a voice named {name!r} already exists: pick another name or replace it")
+
+
 class VoiceNotFound(VoiceError):
     """No voice of that name (the HTTP API answers 404; other voice errors are the request's fault)."""
 

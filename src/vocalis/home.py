@@ -1,4 +1,6 @@
-"""Where Vocalis keeps the user's data: voices, and the studio's history, presets, jobs and API keys."""
+"""Where Vocalis keeps the user's data: voices, and the studio's history, presets, jobs and API keys. It is
+private: the folder is 0700 and its databases and consent recordings 0600, since they hold the full text of
+every synthesis, key hashes and people's voices."""
 
 from __future__ import annotations
 
@@ -12,5 +14,13 @@ def data_home() -> Path:
     Data, not cache: what lives here is the user's work and must survive a cache clean."""
     home = os.environ.get("VOCALIS_HOME")
     path = Path(home) if home else Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "vocalis"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:  # made before it was private, or by another tool
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created empty with mode 0600 if missing (for a database, before SQLite creates it 0644)."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     return path

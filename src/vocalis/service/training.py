@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vocalis.audio import Audio
-from vocalis.errors import VoiceError
+from vocalis.errors import VoiceError, VoiceExists
+from vocalis.service.access import LOCAL, Account, owned_by
 from vocalis.service.envelope import render_utterance, with_envelope
 from vocalis.voice.train.corpus import Aligned
 from vocalis.voice.train.intake import Corpus
@@ -32,7 +33,7 @@ MAX_ERRORS = 0.15
 
 def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options: TrainOptions,
                 start: str | None = None, overwrite: bool = False, who: str | None = None,
-                progress: Callable[[TrainProgress], None] = lambda _p: None,
+                account: Account = LOCAL, progress: Callable[[TrainProgress], None] = lambda _p: None,
                 cancel: Callable[[], bool] = lambda: False) -> Voice:
     """Train `name` from `sources` and save it in the library (see `Vocalis.train`)."""
     from vocalis.trust.audit import local_user
@@ -66,7 +67,7 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
 
         carry_consent(begin_from, voice, who or local_user())
     replaces_start = begin_from is not None and begin_from.name == name  # training a clone in place
-    save_voice(voice, overwrite=overwrite or replaces_start)
+    save_voice(owned_by(voice, account), overwrite=overwrite or replaces_start)
     finish(name)
     return voice
 
@@ -80,7 +81,7 @@ def _start_voice(name: str, start: str | None, overwrite: bool) -> Voice | None:
     existing = library_file(name)
     if start is not None:
         if existing is not None and start != name and not overwrite:
-            raise VoiceError(f"a voice named {name!r} already exists: pick another name or pass overwrite")
+            raise VoiceExists(name)
         begin_from = load_voice(start)
     elif existing is not None and not overwrite:
         begin_from = load_voice(name)

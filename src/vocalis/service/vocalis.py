@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from vocalis.audio import Audio
 from vocalis.engine import Chunk, Engine, Plan
-from vocalis.errors import LanguageError, VocalisError, VoiceError
+from vocalis.errors import LanguageError, VocalisError, VoiceExists
+from vocalis.service.access import LOCAL, Account, owned_by
 from vocalis.service.marks import fixed_mark_id, on_record
 from vocalis.service.render import MemorySink, RenderProgress, RenderResult, Sink, deliver
 from vocalis.service.request import SEGMENT_PHONEMES, EmotionSpec, SpeechRequest
@@ -143,14 +144,16 @@ class Vocalis:
         return self._cloner
 
     def clone(self, references: Sequence[str | Path | Audio], name: str, lang: str = "en", overwrite: bool = False,
-              progress: Callable[[str], None] | None = None, envelope: bool = True) -> Voice:
+              progress: Callable[[str], None] | None = None, envelope: bool = True,
+              account: Account = LOCAL) -> Voice:
         """Clone a voice from 3-30 s of someone's speech (one or more clips, any common format) and
         save it in the voice library under `name`, usable everywhere a voice is accepted. `envelope`: also
-        learn the speaker's phoneme envelope from the reference (see `service.envelope`; a few seconds more)."""
+        learn the speaker's phoneme envelope from the reference (see `service.envelope`; a few seconds more).
+        `account`: whose voice it is (see `service.access`; default: the local user's)."""
         from vocalis.voice.library import save_voice
 
         self.check_clone_name(name, overwrite)  # a bad or taken name fails before minutes of work, not after
-        voice = self.instant_clone(references, name, lang, progress, envelope)
+        voice = owned_by(self.instant_clone(references, name, lang, progress, envelope), account)
         save_voice(voice, overwrite=overwrite)
         return voice
 
@@ -172,11 +175,11 @@ class Vocalis:
 
         check_name(name)
         if voice_path(name).exists() and not overwrite:
-            raise VoiceError(f"a voice named {name!r} already exists: pick another name or replace it")
+            raise VoiceExists(name)
 
     def train(self, clips: Sequence[str | Path], name: str, lang: str = "en", *,
               transcripts: dict[str, str] | None = None, minutes: float = 14.0, start: str | None = None,
-              overwrite: bool = False, who: str | None = None,
+              overwrite: bool = False, who: str | None = None, account: Account = LOCAL,
               progress: Callable[[TrainProgress], None] | None = None, cancel: Callable[[], bool] | None = None,
               steps: int | None = None) -> Voice:
         """Train a voice model from 30 s to 10 min of one person's speech (any common audio or video
@@ -187,7 +190,7 @@ class Vocalis:
         `minutes` caps the whole run and the best checkpoint within it is kept; `steps` fixes the number of
         decoder steps instead. `progress` receives TrainProgress events; `cancel()` returning True stops the
         run between steps (TrainingCancelled). An interrupted run resumes when called again with the same
-        clips. The voice needs consent before it speaks, as a clone does."""
+        clips. The voice needs consent before it speaks, as a clone does; it is `account`'s (see `clone`)."""
         from vocalis.service.training import train_voice
         from vocalis.voice.library import check_name
         from vocalis.voice.train import TrainOptions
@@ -198,7 +201,7 @@ class Vocalis:
             raise VocalisError(f"--minutes {minutes} is out of range: use 1 to 120")
         check_name(name)  # a bad name fails before minutes of work
         options = TrainOptions(lang=lang, minutes=minutes, transcripts=transcripts, steps=steps)
-        return train_voice(self, clips, name, options, start, overwrite, who,
+        return train_voice(self, clips, name, options, start, overwrite, who, account,
                            progress or (lambda _p: None), cancel or (lambda: False))
 
     @staticmethod

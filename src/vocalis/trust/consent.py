@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 
 from vocalis.audio import Audio
 from vocalis.errors import ConsentError, VocalisError
-from vocalis.home import data_home
+from vocalis.home import data_home, private_file
 from vocalis.trust.audit import AuditLog
 from vocalis.trust.db import challenge_table, consent_table, trust_db
 from vocalis.trust.phrase import MIN_WORDS_MATCHED, consent_phrase, words_matched
@@ -243,9 +243,9 @@ def _grant(voice: Voice, kind: str, who: str, evidence: dict) -> ConsentRecord:
 
 def _keep_recording(voice: Voice, recording: Audio) -> Path:
     folder = data_home() / "consent"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{voice.id}-{date.today():%Y%m%d}-{datetime.now(UTC):%H%M%S}.flac"
-    recording.save(path)
+    folder.mkdir(exist_ok=True, mode=0o700)
+    path = private_file(folder / f"{voice.id}-{date.today():%Y%m%d}-{datetime.now(UTC):%H%M%S}.flac")
+    recording.save(path)  # written into the 0600 file
     return path
 
 

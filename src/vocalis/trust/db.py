@@ -23,7 +23,7 @@ from sqlalchemy import (
     event,
 )
 
-from vocalis.home import data_home
+from vocalis.home import data_home, private_file
 
 DB_URL_ENV = "VOCALIS_DB_URL"
 
@@ -85,7 +85,7 @@ _lock = threading.Lock()
 
 def db_url() -> str:
     """Read at each use: the data home may change (tests give each test its own)."""
-    return os.environ.get(DB_URL_ENV) or f"sqlite:///{data_home() / 'trust.sqlite3'}"
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{private_file(data_home() / 'trust.sqlite3')}"
 
 
 def trust_db() -> Engine:

@@ -9,7 +9,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from vocalis.errors import VoiceError, VoiceNotFound
+from vocalis.errors import VoiceError, VoiceExists, VoiceNotFound
 from vocalis.home import data_home
 from vocalis.voice.voice import Voice
 from vocalis.voice_names import DEFAULT_VOICE_NAMES, OPENAI_VOICES
@@ -62,7 +62,7 @@ def save_voice(voice: Voice, overwrite: bool = False) -> Path:
     the other kind under the same name goes once the new one is in place)."""
     old = voice_path(voice.name)
     if old.exists() and not overwrite:
-        raise VoiceError(f"a voice named {voice.name!r} already exists: pick another name or replace it")
+        raise VoiceExists(voice.name)
     path = old.with_suffix(voice.suffix)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp{voice.suffix}")  # never shared
     voice.save(tmp)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vocalis.errors import VocalisError
+from vocalis.service.access import LOCAL, Account
 from vocalis.studio.api.errors import error_response
 from vocalis.studio.api.keys import KeyStore
 from vocalis.trust.audit import local_user
@@ -93,6 +94,13 @@ def _bearer(scope: Scope) -> str | None:
             scheme, _, secret = value.decode("latin-1").partition(" ")
             return secret.strip() if scheme.lower() == "bearer" and secret.strip() else ""
     return None
+
+
+def account(request: Request) -> Account:
+    """Whose voices the request may see and change: its key's (an operator key's: all), or all of them for the
+    local user and on a server without keys."""
+    key = getattr(request.state, "api_key", None)
+    return Account(key.name, key.operator) if key else LOCAL
 
 
 def requester(request: Request) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vocalis.errors import VocalisError
+from vocalis.service.access import LOCAL, Account, check_request_voice
 from vocalis.service.job_file import Job, parse_jobs
 from vocalis.voice.library import VOICE_NAME
 
@@ -20,8 +21,9 @@ SOURCE = "batch"
 _FILE_SUFFIXES = {".npz", ".safetensors", ".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".webm", ".aac"}
 
 
-def parse_batch(body: bytes, media_type: str) -> list[dict[str, Any]]:
-    """Each job's spec (defaults merged in), all checked; a VocalisError names the first bad job."""
+def parse_batch(body: bytes, media_type: str, account: Account = LOCAL) -> list[dict[str, Any]]:
+    """Each job's spec (defaults merged in), all checked, its voice one `account` may use; a VocalisError names
+    the first bad job."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -44,7 +46,8 @@ def parse_batch(body: bytes, media_type: str) -> list[dict[str, Any]]:
         spec = {**defaults, **item}
         _server_rules(spec, where)
         specs.append(spec)
-    batch_jobs(specs, Path(SOURCE))  # the studio's checks: every job, before any is queued
+    for job in batch_jobs(specs, Path(SOURCE)):  # the studio's checks: every job, before any is queued
+        check_request_voice(job.request, account)
     try:
         json.dumps(specs)  # the queue stores them as JSON
     except (TypeError, ValueError):

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
+from vocalis.service.access import owned_voice, usable_voice
 from vocalis.service.lock import EngineLock
-from vocalis.studio.api.auth import requester
+from vocalis.studio.api.auth import account, requester
 from vocalis.studio.api.limits import BodyLimits, size_text
-from vocalis.studio.api.uploads import saved_upload, suffix_of
+from vocalis.studio.api.uploads import saved_upload, upload_path
 
 if TYPE_CHECKING:
     from vocalis.trust.consent import ConsentRecord
@@ -23,23 +24,22 @@ def consent_routes(lock: EngineLock, limits: BodyLimits) -> APIRouter:
     router = APIRouter(prefix="/v1/voices", tags=["consent"])
 
     @router.get("/{name}/consent")
-    def consent_status(name: str) -> dict[str, Any]:
+    def consent_status(name: str, request: Request) -> dict[str, Any]:
         """The voice's consent record, and the phrase open for its owner to read, if any."""
         from vocalis.trust.consent import consent_for, consent_state, open_challenge
-        from vocalis.voice.library import load_voice
 
-        voice = load_voice(name)
+        voice = usable_voice(name, account(request))
         challenge = open_challenge(voice)
         return {"voice": name, "consent": consent_state(voice), "record": _record_json(consent_for(voice)),
                 "phrase": challenge.phrase if challenge else None}
 
     @router.post("/{name}/consent/phrase", status_code=201)
-    def new_phrase(name: str, lang: Annotated[Literal["en", "zh"] | None, Form()] = None) -> dict[str, str]:
+    def new_phrase(name: str, request: Request,
+                   lang: Annotated[Literal["en", "zh"] | None, Form()] = None) -> dict[str, str]:
         """A new phrase for the voice's owner to read (valid for a day; replaces an earlier one)."""
         from vocalis.trust.consent import issue_challenge
-        from vocalis.voice.library import load_voice
 
-        return {"voice": name, "phrase": issue_challenge(load_voice(name), lang).phrase}
+        return {"voice": name, "phrase": issue_challenge(owned_voice(name, account(request)), lang).phrase}
 
     @router.post("/{name}/consent")
     def record_consent(name: str, recording: Annotated[UploadFile, File()], request: Request) -> dict[str, Any]:
@@ -47,11 +47,10 @@ def consent_routes(lock: EngineLock, limits: BodyLimits) -> APIRouter:
         words (Whisper) and the speaker are checked; refused with 403 and the reasons when a check fails."""
         from vocalis.audio import Audio
         from vocalis.trust.consent import ConsentError, record_spoken
-        from vocalis.voice.library import load_voice
 
-        voice = load_voice(name)
+        voice = owned_voice(name, account(request))
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"consent{suffix_of(recording)}"
+            path = upload_path(folder, 0, recording)
             clip = Audio.load(saved_upload(recording, limits.upload_file, path, "recording",
                                            f"the recording is over {size_text(limits.upload_file)}"))
         with lock:
@@ -65,13 +64,12 @@ def consent_routes(lock: EngineLock, limits: BodyLimits) -> APIRouter:
         """Written consent: a signed authorisation for the voice, accepted by an operator (a key made with
         `vocalis keys create NAME --operator`). The document's SHA-256 is kept with the record, not the document."""
         from vocalis.trust.consent import ConsentError, grant_written
-        from vocalis.voice.library import load_voice
 
         key = getattr(request.state, "api_key", None)
         if key is None or not key.operator:
             raise ConsentError("accepting written consent needs an operator key: create one on the server with "
                                "`vocalis keys create NAME --operator` and send `Authorization: Bearer KEY`")
-        voice = load_voice(name)
+        voice = owned_voice(name, account(request))
         filename = Path(document.filename or "").name.strip(". ") or "document"  # kept in the record, as named
         with tempfile.TemporaryDirectory() as folder:
             path = saved_upload(document, limits.upload_file, Path(folder) / filename, "document",
@@ -81,11 +79,11 @@ def consent_routes(lock: EngineLock, limits: BodyLimits) -> APIRouter:
 
     @router.delete("/{name}/consent")
     def revoke_consent(name: str, request: Request) -> dict[str, Any]:
-        """Withdraw consent: the voice stops working everywhere (a new consent can restore it)."""
+        """Withdraw consent: the voice stops working everywhere (a new consent can restore it). The voice owner's
+        or an operator's right; the audit log records who revoked it."""
         from vocalis.trust.consent import revoke
-        from vocalis.voice.library import load_voice
 
-        record = revoke(load_voice(name), requester(request))
+        record = revoke(owned_voice(name, account(request)), requester(request))
         return {"voice": name, "consent": "revoked", "record": _record_json(record)}
 
     return router

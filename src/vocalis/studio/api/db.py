@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from vocalis.home import private_file
+
 # Files whose journal mode and tables are set up. Once per file and process, not on every connection:
 # API keys are looked up on every /v1 request.
 _READY: set[Path] = set()
@@ -18,7 +20,7 @@ def database(path: Path, *schema: str,
     """A connection for one transaction (committed on success, rolled back on error), then closed.
     A connection per use keeps threads apart; WAL lets readers go on while the job worker writes.
     `upgrade` brings a file made by an older version up to `schema` (after it, in the same setup)."""
-    db = sqlite3.connect(path, timeout=30)
+    db = sqlite3.connect(private_file(path) if path not in _READY else path, timeout=30)
     try:
         if path not in _READY:
             db.execute("PRAGMA journal_mode=WAL")  # a property of the file: it stays

@@ -3,14 +3,20 @@ what to fix. Handlers turn every failure the API can foresee into one, so the se
 
 from __future__ import annotations
 
+import re
+import tempfile
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vocalis.errors import ConsentError, VocalisError, VoiceNotFound
+from vocalis.errors import ConsentError, VocalisError, VoiceExists, VoiceNotFound
 
-_KINDS = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+# An upload's temporary folder (uploads.upload_path): an error about the file names it as the client sent it.
+_SERVER_FOLDER = re.compile(re.escape(tempfile.gettempdir()) + r"/[^\s:'\"]*/")
+_KINDS = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 409: "conflict_error",
+         413: "request_too_large",
           429: "rate_limit_error"}
 
 
@@ -47,7 +53,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VocalisError)
     def vocalis_error(_request: Request, exc: VocalisError) -> JSONResponse:
         status = 404 if isinstance(exc, VoiceNotFound) else 403 if isinstance(exc, ConsentError) else 400
-        return error_response(status, str(exc))
+        if isinstance(exc, VoiceExists):
+            return error_response(409, f"{exc} (send overwrite=true to replace it)", "name")
+        return error_response(status, _SERVER_FOLDER.sub("", str(exc)))
 
     @app.exception_handler(ApiError)
     def api_error(_request: Request, exc: ApiError) -> JSONResponse:

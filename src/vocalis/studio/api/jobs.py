@@ -16,6 +16,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 
 from vocalis.service import Vocalis
+from vocalis.service.access import Account, check_request_voice
+from vocalis.studio.api.auth import account
 from vocalis.studio.api.batch import JSONL_TYPES, YAML_TYPES, parse_batch
 from vocalis.studio.api.errors import ApiError, validation_message
 from vocalis.studio.api.jobqueue import JobQueue, JobRecord
@@ -44,10 +46,10 @@ def job_routes(queue: JobQueue, worker: JobWorker) -> APIRouter:
                                 "finish, or cancel some", headers={"Retry-After": "60"})
         body = await request.body()
         if media_type == "application/json":
-            spec = await run_in_threadpool(_checked_text_job, body)  # loads voices and emotion models
+            spec = await run_in_threadpool(_checked_text_job, body, account(request))  # loads voices, emotion models
             record = queue.submit(owner, "text", spec, total=0)
         else:
-            specs = await run_in_threadpool(parse_batch, body, media_type)
+            specs = await run_in_threadpool(parse_batch, body, media_type, account(request))
             record = queue.submit(owner, "batch", specs, total=len(specs))
         worker.wake()
         return JSONResponse(job_view(record), status_code=202, headers={"Location": f"/v1/jobs/{record.id}"})
@@ -98,14 +100,16 @@ def job_view(job: JobRecord) -> dict[str, Any]:
     }
 
 
-def _checked_text_job(body: bytes) -> dict[str, Any]:
-    """The request, checked as far as it can be before rendering (voice, format, emotion, speakable text)."""
+def _checked_text_job(body: bytes, account: Account) -> dict[str, Any]:
+    """The request, checked as far as it can be before rendering (voice, which `account` may use, format,
+    emotion, speakable text)."""
     try:
         request = JobRequest.model_validate_json(body)
     except ValidationError as e:
         message, where = validation_message(e.errors(include_url=False), skip=0)
         raise ApiError(400, message, param=where) from None
     speech = request.to_request()
+    check_request_voice(speech, account)
     Vocalis.check(speech)
     if speech.emotion is not None:
         speech.emotion.resolve()  # a description or mix that cannot be read fails now, not in the worker

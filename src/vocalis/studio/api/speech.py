@@ -23,10 +23,11 @@ from vocalis.audio import Audio
 from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
 from vocalis.service import SpeechRequest, Vocalis
+from vocalis.service.access import check_request_voice
 from vocalis.service.encode import MEDIA_TYPES, encode, pcm16, wav_header
 from vocalis.service.local_server import SECONDS_HEADER
 from vocalis.service.lock import EngineLock
-from vocalis.studio.api.auth import requester
+from vocalis.studio.api.auth import account, requester
 from vocalis.studio.api.errors import ApiError
 from vocalis.studio.api.schemas import OpenAISpeech, TTSRequest
 from vocalis.trust.provenance import sign_bytes
@@ -104,6 +105,7 @@ async def _respond(engine: Vocalis, lock: EngineLock, limits: WorkLimits, usage:
     elif streaming and fmt not in ("pcm", "wav"):
         raise VocalisError(f"streaming sends pcm or wav, not {fmt}: ask for pcm or wav")
     _bound(speech, limits)
+    check_request_voice(speech, account(request))
     client = requester(request)
     usage.check(client)
     render = _Render(engine, lock, speech, client, limits.request_seconds, usage)

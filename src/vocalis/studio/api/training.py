@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from vocalis.studio.api.auth import account
 from vocalis.studio.api.errors import ApiError
 from vocalis.studio.api.jobqueue import JobQueue, JobRecord
 from vocalis.studio.api.jobs import job_view
@@ -37,10 +38,15 @@ def training_routes(queue: JobQueue, worker: JobWorker, limits: BodyLimits) -> A
         `name` (or `from`) is trained further and keeps its consent; otherwise the voice needs consent before
         it speaks."""
         from vocalis.service import Vocalis
+        from vocalis.service.access import owned_voice
         from vocalis.voice.library import library_file
         from vocalis.voice.train.intake import parse_transcripts
 
-        if start_from is None and library_file(name) is None:
+        if start_from is not None:
+            owned_voice(start_from, account(request))  # another key's clone is not there to train
+        if library_file(name) is not None:
+            owned_voice(name, account(request))
+        elif start_from is None:
             Vocalis.check_clone_name(name)  # a bad name fails before the clips are written
         if len(clips) > MAX_CLIPS:
             raise ApiError(400, f"{len(clips)} clips: send at most {MAX_CLIPS} (join short ones)", param="clips")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import UploadFile
@@ -16,6 +17,14 @@ def saved_upload(upload: UploadFile, limit: int, path: Path, param: str, too_big
         raise ApiError(413, too_big, param=param)
     path.write_bytes(data)
     return path
+
+
+def upload_path(folder: str | Path, k: int, upload: UploadFile) -> Path:
+    """Where the k-th upload goes in the request's temporary folder: under its own name (in a folder of its own,
+    so that two uploads may share a name), which is what an error about it shows (see errors.py)."""
+    name = re.sub(r"[^\w.\- ]", "_", Path(upload.filename or "").name).strip(". ") or f"upload{suffix_of(upload)}"
+    (Path(folder) / str(k)).mkdir()
+    return Path(folder) / str(k) / name
 
 
 def suffix_of(upload: UploadFile) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
 from vocalis.service import FileSink, RenderProgress, SpeechRequest, Vocalis
+from vocalis.service.access import LOCAL, Account
 from vocalis.service.encode import MEDIA_TYPES
 from vocalis.service.job_file import Job
 from vocalis.service.lock import EngineLock
@@ -95,6 +96,7 @@ class JobWorker:
             run = {"text": self._text, "batch": self._batch, "train": self._train}[job.kind]
             outcome = run(job, folder)
         except (_Stopped, TrainingCancelled):  # TrainingCancelled: the server stopped a training between steps
+            self.queue.requeue(job.id)
             return
         except _Cancelled:
             shutil.rmtree(folder, ignore_errors=True)
@@ -149,7 +151,8 @@ class JobWorker:
 
         self.engine.train([folder / clip for clip in spec["clips"]], spec["name"], spec["lang"],
                           transcripts=spec.get("transcripts"), minutes=spec["minutes"], start=spec.get("start"),
-                          overwrite=spec.get("overwrite", False), who=_who(job), progress=progress,
+                          overwrite=spec.get("overwrite", False), who=_who(job),
+                          account=Account(job.owner) if job.owner else LOCAL, progress=progress,
                           cancel=self._stop.is_set)
         return "done", [], None, None
 

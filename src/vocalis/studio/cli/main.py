@@ -8,7 +8,7 @@ import argparse
 import logging
 import sys
 
-from vocalis.errors import VocalisError
+from vocalis.errors import VocalisError, VoiceExists
 from vocalis.studio.cli.eval_commands import add_eval_commands
 from vocalis.studio.cli.service_commands import add_service_commands
 from vocalis.studio.cli.speech_commands import add_speech_commands
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         code = args.run(args)  # most commands return None: success
     except VocalisError as e:
-        print(f"error: {e}", file=sys.stderr)
+        replace = " (--force replaces it)" if isinstance(e, VoiceExists) else ""
+        print(f"error: {e}{replace}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

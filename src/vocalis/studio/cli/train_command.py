@@ -98,7 +98,7 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
                        "checkpoint within it is kept (default 14)")
     train.add_argument("--from", dest="start", metavar="CLONE", help="start from this clone of the same person "
                        "(its consent carries over)")
-    train.add_argument("--overwrite", action="store_true", help="replace a trained voice of the same name")
+    train.add_argument("--overwrite", "--force", action="store_true", help="replace a voice of the same name")
     train.add_argument("--check", action="store_true", help="only check the clips (speech, noise, speakers) "
                        "and show what training would use")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

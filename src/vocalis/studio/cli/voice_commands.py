@@ -11,6 +11,12 @@ def cmd_voices(args: argparse.Namespace) -> None:
     from vocalis.voice.builtin import DEFAULT_VOICE
     from vocalis.voice.library import delete_voice, library_dir, library_voices
 
+    if args.action in ("share", "unshare"):
+        from vocalis.service.access import share
+
+        shared = share(args.name, args.key, args.action == "share").meta["shared_with"]
+        print(f"{args.name} is shared with: {', '.join(shared) or 'no key'}", file=sys.stderr)
+        return
     if args.delete:
         delete_voice(args.delete)
         print(f"deleted {args.delete}", file=sys.stderr)
@@ -25,7 +31,10 @@ def cmd_voices(args: argparse.Namespace) -> None:
     for v in cloned:
         created = v.meta.get("created_at", "?")
         kind = "trained" if v.trained else "cloned"
-        print(f"  {v.name:<15} {v.language}  {kind}, {v.meta.get('speech_s', '?')} s of speech, {created}")
+        owner = f", key {v.meta['owner']}'s" if v.meta.get("owner") else ""
+        shared = f", shared with {', '.join(v.meta['shared_with'])}" if v.meta.get("shared_with") else ""
+        print(f"  {v.name:<15} {v.language}  {kind}, {v.meta.get('speech_s', '?')} s of speech, {created}{owner}"
+              f"{shared}")
 
 
 def cmd_clone(args: argparse.Namespace) -> None:
@@ -47,7 +56,13 @@ def cmd_clone(args: argparse.Namespace) -> None:
 def add_voice_commands(sub: argparse._SubParsersAction) -> None:
     voices = sub.add_parser("voices", help="list the voices (built-in, cloned and trained)")
     voices.add_argument("--delete", metavar="NAME", help="delete a cloned or trained voice from the library")
-    voices.set_defaults(run=cmd_voices)
+    voices.set_defaults(run=cmd_voices, action=None)
+    actions = voices.add_subparsers(dest="action", metavar="ACTION")
+    for action, verb in (("share", "let an API key use"), ("unshare", "stop an API key using")):
+        sharing = actions.add_parser(action, help=f"{verb} a voice on `vocalis serve` (a voice made through a key "
+                                                  "is that key's alone)")
+        sharing.add_argument("name", help="the library voice")
+        sharing.add_argument("--with", dest="key", required=True, metavar="KEYNAME", help="the API key's name")
 
     clone = sub.add_parser("clone", help="clone a voice from 3-30 s of someone's speech",
                            description="Fit a voice to reference speech (any common audio format, one or more "
