@@ -4,7 +4,12 @@ GET /v1/voices, /health). Prints requests, errors by kind (should be none), late
 seconds of audio rendered per second and the server's memory. Renders queue on one engine: with many
 clients on a small CPU, latencies are long by design; errors are what must not happen.
 
-    .venv/bin/python bench/load.py [--clients 30] [--seconds 60]
+With --long-clients N, N more keys each send a long text (about LONG_CHARS characters, not streamed) again and
+again. The engine serves the least recently served key first, one segment at a time, so a short request waits
+behind at most one segment of theirs: the report gives the short requests' p95 under that mix against one
+short request's quiet latency, measured in the same run before the load starts.
+
+    .venv/bin/python bench/load.py [--clients 30] [--long-clients 0] [--seconds 60]
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ SENTENCES = ["Good morning, the train leaves at six.", "Please close the door be
              "The museum opens at nine.", "We are out of milk.", "Dinner is ready."]
 FORMATS = ["mp3", "wav", "opus", "aac", "flac"]
 SAMPLE_RATE = 24000
+LONG_CHARS = 3000
+SHORT = ("speech", "tts")  # the endpoint labels of the short renders (one sentence each)
 TIMEOUT = httpx.Timeout(600.0, connect=30.0)  # renders queue on one engine: waits are long, never errors
 
 
@@ -82,6 +89,13 @@ def _request(client: httpx.Client, rng: random.Random) -> tuple[str, str | None,
     return "health", _problem(r), None
 
 
+def _long_request(client: httpx.Client, rng: random.Random) -> tuple[str, str | None, tuple[str, bytes] | None]:
+    """A long text from a key of its own, not streamed: it takes the engine for many segments."""
+    text = " ".join(rng.choice(SENTENCES) for _ in range(LONG_CHARS // 32))
+    r = client.post("/v1/audio/speech", json={"input": text, "voice": "onyx", "response_format": "pcm"})
+    return "long pcm", _problem(r), ("pcm", r.content)
+
+
 def _problem(r: httpx.Response, body: bytes | None = None) -> str | None:
     if r.status_code != 200:
         return f"HTTP {r.status_code}"
@@ -90,14 +104,14 @@ def _problem(r: httpx.Response, body: bytes | None = None) -> str | None:
     return None
 
 
-def _client(base: str, key: str, deadline: float, seed: int, results: Results) -> None:
+def _client(base: str, key: str, deadline: float, seed: int, results: Results, long: bool = False) -> None:
     rng = random.Random(seed)
     with httpx.Client(base_url=base, timeout=TIMEOUT, headers={"Authorization": f"Bearer {key}"}) as client:
         while time.monotonic() < deadline:
             start = time.monotonic()
             endpoint = "?"
             try:
-                endpoint, error, audio = _request(client, rng)
+                endpoint, error, audio = (_long_request if long else _request)(client, rng)
             except httpx.HTTPError as e:
                 error, audio = type(e).__name__, None
             results.record(endpoint, time.monotonic() - start, error, audio)
@@ -139,23 +153,25 @@ def _start_server(home: str, port: int) -> subprocess.Popen:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=30)
+    parser.add_argument("--long-clients", type=int, default=0, help="more keys, each sending long texts")
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         keys = KeyStore(Path(home) / "api_keys.sqlite3")
-        secrets = [keys.create(f"client-{n}") for n in range(args.clients)]
+        secrets = [keys.create(f"client-{n}") for n in range(args.clients + args.long_clients)]
         port = _free_port()
         server = _start_server(home, port)
         base = f"http://127.0.0.1:{port}"
         try:
             httpx.post(f"{base}/v1/audio/speech", json={"input": "Warm up.", "response_format": "wav"},
                        headers={"Authorization": f"Bearer {secrets[0]}"}, timeout=TIMEOUT).raise_for_status()
+            quiet = _quiet_latency(base, secrets[0])
             process = psutil.Process(server.pid)
             rss = [process.memory_info().rss]
             results = Results()
             start = time.monotonic()
             deadline = start + args.seconds
-            threads = [threading.Thread(target=_client, args=(base, key, deadline, n, results))
+            threads = [threading.Thread(target=_client, args=(base, key, deadline, n, results, n >= args.clients))
                        for n, key in enumerate(secrets)]
             for t in threads:
                 t.start()
@@ -168,23 +184,42 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=180)
             log = (Path(home) / "server.log").read_text()
-    _report(args, results, elapsed, rss, healthy, log)
+    _report(args, results, elapsed, rss, healthy, log, quiet)
+
+
+def _quiet_latency(base: str, key: str) -> float:
+    """The median of three short requests alone on the server: what a short request costs without load."""
+    times = []
+    with httpx.Client(base_url=base, timeout=TIMEOUT, headers={"Authorization": f"Bearer {key}"}) as client:
+        for text in SENTENCES[:3]:
+            start = time.monotonic()
+            client.post("/v1/audio/speech", json={"input": text, "voice": "alloy", "response_format": "mp3"}
+                        ).raise_for_status()
+            times.append(time.monotonic() - start)
+    return statistics.median(times)
+
+
+def _p95(times: list[float]) -> float:
+    times = sorted(times)
+    return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
 def _report(args: argparse.Namespace, results: Results, elapsed: float, rss: list[int], healthy: bool,
-            log: str) -> None:
+            log: str, quiet: float) -> None:
     total = sum(len(v) for v in results.latencies.values()) + sum(results.errors.values())
     audio_s = sum(_seconds_of_audio(fmt, body) for fmt, body in results.audio)
-    print(f"{args.clients} clients for {args.seconds:g} s (ran {elapsed:.1f} s, requests still in flight at the "
-          f"deadline included)")
+    print(f"{args.clients} clients and {args.long_clients} sending long texts for {args.seconds:g} s "
+          f"(ran {elapsed:.1f} s, requests still in flight at the deadline included)")
     print(f"requests: {total}, errors: {sum(results.errors.values())}")
     for kind, count in sorted(results.errors.items()):
         print(f"  error {kind}: {count}")
     print(f"{'endpoint':<18} {'n':>5} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
     for endpoint, times in sorted(results.latencies.items()):
-        times = sorted(times)
-        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        print(f"{endpoint:<18} {len(times):>5} {statistics.median(times):>8.2f} {p95:>8.2f} {times[-1]:>8.2f}")
+        print(f"{endpoint:<18} {len(times):>5} {statistics.median(times):>8.2f} {_p95(times):>8.2f} "
+              f"{max(times):>8.2f}")
+    short = [t for endpoint, times in results.latencies.items() if endpoint.startswith(SHORT) for t in times]
+    if short:
+        print(f"short renders: p95 {_p95(short):.2f} s against {quiet:.2f} s alone ({_p95(short) / quiet:.1f}x)")
     print(f"throughput: {total / elapsed:.2f} requests/s; audio rendered: {audio_s:.1f} s "
           f"({audio_s / elapsed:.2f} s of audio per second)")
     print(f"server RSS: {rss[0] / 2**20:.0f} MB after warm-up, peak {max(rss) / 2**20:.0f} MB, "

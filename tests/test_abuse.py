@@ -227,3 +227,40 @@ def test_sigterm_drains_within_10_s_and_requeues_the_running_job():
             server.kill()
     assert took <= 10.0, took
     assert JobQueue().get(job).status == "queued"  # taken up again on the next start
+
+
+@pytest.mark.shared_data("librispeech_test_other/2609", "emime/MF1", "librispeech_test_other/3080")
+def _music(seconds: float, rate: int, seed: int = 0):
+    """Half-second plucked notes with their harmonics: a melody to lay under speech."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(rate // 2) / rate
+    notes = [sum(np.sin(2 * np.pi * f * h * t) / h for h in range(1, 6)) * np.exp(-3 * t)
+             for f in rng.choice([220.0, 277.2, 329.6, 392.0, 440.0], round(2 * seconds) + 1)]
+    return np.concatenate(notes)[:round(seconds * rate)]
+
+
+def test_a_two_speaker_telephone_or_music_reference_is_hinted():
+    import numpy as np
+    from scipy.signal import resample_poly
+    from shared_data import SPEECH
+
+    from vocalis.audio import Audio
+    from vocalis.voice.reference import prepare_reference
+
+    one = sorted((SPEECH / "librispeech_test_other" / "3080").glob("*.flac"))[:2]
+    two = [SPEECH / "emime/MF1/LID_enzh_MF1_ENG_0002_1.wav",
+           sorted((SPEECH / "librispeech_test_other" / "2609").glob("*.flac"))[0]]
+    assert not any("different people" in h for h in prepare_reference(one).quality_hints())
+    assert any("different people" in h for h in prepare_reference(two).quality_hints())
+    clip = Audio.load(one[0])
+    phone = Audio(resample_poly(clip.samples, 8000, clip.sample_rate).astype(np.float32), 8000)
+    assert any("telephone" in h for h in prepare_reference(phone).quality_hints())
+    assert not any("telephone" in h for h in prepare_reference(clip).quality_hints())
+    padded = np.pad(clip.samples, clip.sample_rate // 2)  # pauses around the speech, where music alone plays
+    music = _music(len(padded) / clip.sample_rate, clip.sample_rate)
+    music *= np.sqrt(np.mean(padded**2) / np.mean(music**2)) * 10 ** (-12 / 20)  # 12 dB under the speech
+    under = Audio((padded + music).astype(np.float32), clip.sample_rate)
+    assert any("music" in h for h in prepare_reference(under).quality_hints())
+    assert not any("music" in h for h in prepare_reference(Audio(padded, clip.sample_rate)).quality_hints())

@@ -114,9 +114,9 @@ def test_a_job_running_when_the_server_stops_completes_after_a_restart(tts, tmp_
     with TestClient(create_app(tts, rate_per_minute=0)) as client:
         job_id = client.post("/v1/jobs", json={"text": LONG, "voice": "jm_kumo"}).json()["id"]
         _wait(client, job_id, until=("running",), done_at_least=1)
-    # The server stopped between two segments: the job is left running, its partial audio gone.
+    # The server stopped between two segments: the job is back in the queue, its partial audio gone.
     stopped = TestClient(create_app(tts)).get(f"/v1/jobs/{job_id}").json()
-    assert stopped["status"] == "running" and stopped["progress"]["done"] < len(LONG)
+    assert stopped["status"] == "queued" and stopped["progress"]["done"] < len(LONG)
     with TestClient(create_app(tts, rate_per_minute=0)) as client:
         done = _wait(client, job_id)
         assert done["status"] == "done", done

@@ -104,7 +104,7 @@ class Engine:
     def acoustic_for(self, voice: Voice) -> Acoustic:
         """The acoustic model that renders `voice`: the base one, or for a trained voice the base with the
         voice's decoder adapter merged (built once per voice and cached on disk; the last few stay loaded)."""
-        if not voice.trained:
+        if not voice.adapter:
             return self.acoustic
         key = voice.decoder_id  # int8 ranges are calibrated on the voice's own style and pitch, not only its adapter
         with self._adapted_lock:  # a training job and renders may ask at once
@@ -160,6 +160,15 @@ class Engine:
                           self.sample_rate)
         _warn_if_strained(fit.speed, lines)
         return self._decode_all(acoustic, plan, iter(pairs), 1.0, shift, fit)
+
+    def natural_seconds(self, lines: Iterable[Line], voice: Voice) -> float:
+        """How long the lines last at natural speed (as a duration fit counts them), without decoding."""
+        acoustic = self.acoustic_for(voice)
+        natural = [self._natural(acoustic, line, self._encode(acoustic, line, voice)) for line in lines]
+        if not natural:
+            raise TextError("nothing to say: the text has no readable words")
+        frames = sum(n for n, _, _ in natural) * acoustic.frame / self.sample_rate
+        return frames + sum(pause for _, _, pause in natural[:-1])
 
     def _decode_all(self, acoustic: Acoustic, plan: Plan, pairs: Iterable[tuple[Line, Encoded]],
                     speed: float, shift: ProsodyShift, fit: DurationFit | None) -> Iterator[Chunk]:

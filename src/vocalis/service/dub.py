@@ -12,8 +12,9 @@ the warning). Two kinds of cue would otherwise stop the whole dub:
   lengthened into the silence after it, to the shortest length that holds it (one frame per phoneme,
   then in 10 % steps while the pauses of a several-sentence cue leave too little), never past the
   next cue's start (the last cue may run past the end of the track, which then grows). It is
-  reported as strained and lengthened, with a warning; only when even the gap cannot hold it does the
-  dub fail, naming the cue.
+  reported as strained and lengthened, with a warning. When even the gap cannot hold it, it runs on past
+  the next cue's start at 1.3x its natural speed (still easy to follow), and that cue and every later one
+  move later by as much (reported in `delayed`, with a warning): a dub never fails for one tight cue.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from vocalis.acoustic import assets
 from vocalis.audio import Audio
 from vocalis.errors import DurationError, StretchError, TextError, VocalisError
 from vocalis.service import Vocalis
-from vocalis.service.request import MIN_DURATION, SEGMENT_PHONEMES, SPEED_RANGE
+from vocalis.service.request import MIN_DURATION, SEGMENT_PHONEMES, SPEED_RANGE, SpeechRequest
 from vocalis.subtitles import Cue
 from vocalis.text import detect_language, segments
 from vocalis.text.vocab import vocab as token_ids
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from vocalis.emotion import Emotion
 
 GROW = 1.1  # a cue too short to speak is lengthened by this factor per try
+OVERRUN_SPEED = 1.3  # the speed of a cue that runs into the next cue's slot (see `_overrun_length`)
 # Sound descriptions for the hard of hearing, "[door slams]", "(laughs)": not lines to speak. Vocalis
 # markup is kept: [pause 1s], and [word](/phonemes/) whose "(/" marks the override.
 _SOUND_RE = re.compile(r"\[(?!pause\s)[^\[\]]*\](?!\(/)|\((?!/)[^()]*\)")
@@ -61,6 +63,7 @@ class DubResult:
     strained: list[tuple[int, float]]  # (cue, speed) for cues fitted at a speed outside 0.5-2.0
     silent: list[int]  # cues left silent: nothing speakable in them
     lengthened: list[int]  # cues too short to speak in their slot, run into the gap after it
+    delayed: list[tuple[int, float]]  # (cue, seconds) moved later because the cue before ran into its slot
     # What made the first spoken cue (each cue is its own request, watermark and audit record): a file of the
     # track is signed with them.
     credentials: Credentials | None = None
@@ -87,11 +90,11 @@ def dub(
         voice = default_voice(detect_language(all_text[:2000]) if lang == "auto" else lang)
     voice = resolve_voice(voice)  # an unknown voice, or a clone without consent, fails before anything renders
     require_consent(voice)
-    _check_room(cues, slots, lang, rate)
     track = np.zeros(slots[-1][1], np.float32)
-    placed, strained, silent, lengthened = [], [], [], []
+    placed, strained, silent, lengthened, delayed = [], [], [], [], []
     credentials = None
-    for k, (cue, (start, end)) in enumerate(zip(cues, slots, strict=True)):
+    for k, cue in enumerate(cues):
+        start, end = slots[k]
         room = slots[k + 1][0] - start if k + 1 < len(slots) else None
         rendered = _render(tts, k, cue, end - start, room, voice, lang, emotion)
         if rendered is None:
@@ -109,6 +112,8 @@ def dub(
                 track = np.concatenate([track, np.zeros(start + len(samples) - len(track), np.float32)])
             track[start:start + len(samples)] = samples
             placed.append((start, start + len(samples)))
+            if room is not None and len(samples) > room:
+                delayed.append((k + 1, _delay(slots, k + 1, len(samples) - room, cue, rate)))
         if progress:
             progress(k + 1, len(cues))
     # Overlaps are impossible by construction; this catches a bug that would make one.
@@ -116,24 +121,16 @@ def dub(
         if placed[k][1] > placed[k + 1][0]:
             raise RuntimeError(f"dub placed cue {k + 1} over cue {k + 2}")
     timed = [Cue(a / rate, b / rate, c.text) for c, (a, b) in zip(cues, placed, strict=True)]
-    return DubResult(Audio(track, rate), timed, strained, silent, lengthened, credentials)
+    track = np.pad(track, (0, max(placed[-1][1] - len(track), 0)))  # a silent last cue moved late
+    return DubResult(Audio(track, rate), timed, strained, silent, lengthened, delayed, credentials)
 
 
-def _check_room(cues: Sequence[Cue], slots: list[tuple[int, int]], lang: str, rate: int) -> None:
-    """Cues that cannot be spoken even run into the gap after them, all named before any renders
-    (one frame per phoneme is a lower bound: a cue that passes here can still fail when it renders)."""
-    tight = []
-    for k, cue in enumerate(cues):
-        room = slots[k + 1][0] - slots[k][0] if k + 1 < len(slots) else None
-        try:
-            need = _shortest(spoken_text(cue.text), lang)
-        except TextError:
-            continue  # nothing to say: it will be left silent
-        if room is not None and need > room:
-            tight.append(f"{k + 1} (needs {need / rate:.2f} s, has {room / rate:.2f} s)")
-    if tight:
-        raise VocalisError(f"cue(s) too short to speak even run into the gap after them: {'; '.join(tight)}: "
-                           "lengthen them or shorten their text")
+def _delay(slots: list[tuple[int, int]], first: int, samples: int, cue: Cue, rate: int) -> float:
+    """Moves the slots from `first` on later by `samples` (the cue before overran into it); the seconds."""
+    log.warning(f"cue {first} {cue.text[:40]!r} is too short to speak even run into the gap after it: it runs "
+                f"{samples / rate:.2f} s into cue {first + 1}, which moves that much later, with every cue after it")
+    slots[first:] = [(a + samples, b + samples) for a, b in slots[first:]]
+    return samples / rate
 
 
 def _slots(cues: Sequence[Cue], rate: int) -> list[tuple[int, int]]:
@@ -153,7 +150,7 @@ def _render(
     tts: Vocalis, k: int, cue: Cue, slot: int, room: int | None, voice: Voice, lang: str,
     emotion: Emotion | None,
 ) -> tuple[np.ndarray, float, Credentials | None] | None:
-    """Cue k's samples (exactly `slot`, or longer but within `room` when it is too short), the
+    """Cue k's samples (exactly `slot`, or longer, into `room` and past it only when it must), the
     speed they were fitted at and their credentials; None when it has nothing to say."""
     text = spoken_text(cue.text)
     rate = tts.sample_rate
@@ -164,8 +161,10 @@ def _render(
     if not shortest:
         return None
     length = max(slot, shortest, math.ceil(MIN_DURATION * rate))
+    if room is not None and length > room:  # the cue runs past the next one's start anyway: say it clearly
+        length = max(length, _overrun_length(tts, text, voice, lang))
     tries = 0
-    while room is None or length <= room:
+    while True:  # past `room` only when even the whole gap cannot hold the cue (the next cues then move)
         try:
             with _quiet(tries > 0):  # the pipeline warned at the first try; retries would repeat it
                 chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=length / rate))
@@ -176,7 +175,12 @@ def _render(
         except DurationError:
             tries += 1
             grown = math.ceil(length * GROW)
-            length = grown if room is None or length == room else min(grown, room)
+            if room is None or length > room:
+                length = grown
+            elif length < room:
+                length = min(grown, room)
+            else:  # not even the whole gap holds it
+                length = max(grown, _overrun_length(tts, text, voice, lang))
             continue
         samples = np.concatenate([c.audio.samples for c in chunks])
         samples = np.pad(samples, (0, max(length - len(samples), 0)))
@@ -186,8 +190,13 @@ def _render(
             log.warning(f"cue {k + 1} {cue.text[:40]!r} is too short to speak in {slot / rate:.2f} s: "
                         f"lengthened to {length / rate:.2f} s, into the gap after it")
         return samples, chunks[0].speed, chunks[0].credentials
-    raise VocalisError(f"cue {k + 1} {cue.text[:40]!r} ({cue.start:.3f}-{cue.end:.3f} s) is too short to "
-                       f"speak, even run into the gap before the next cue: lengthen it or shorten its text")
+
+
+def _overrun_length(tts: Vocalis, text: str, voice: Voice, lang: str) -> int:
+    """Samples for a cue that must run into the next one: at OVERRUN_SPEED, a pace still easy to follow
+    (at the fastest fit Whisper misheard half the words), since the cues after it move later anyway."""
+    request = SpeechRequest.for_voice(text, voice, lang=lang)
+    return math.ceil(tts.natural_seconds(request) * tts.sample_rate / OVERRUN_SPEED)
 
 
 def _shortest(text: str, lang: str) -> int:

@@ -111,6 +111,13 @@ class Vocalis:
                              max_phonemes=max_phonemes, who=who)
         return Audio.concat([c.audio for c in chunks])
 
+    def natural_seconds(self, request: SpeechRequest) -> float:
+        """How long the request's text lasts at natural speed in its voice (no audio made): where a duration
+        starts from, and the middle of the range it may ask for (see `acoustic.timing.MIN_FIT_SPEED`)."""
+        request.check()
+        lines = self.engine.lines(request.text, request.lang, request.max_phonemes, request.pause_scale)
+        return self.engine.natural_seconds(lines, request.resolve_voice())
+
     def warm(self) -> None:
         """Load every model a render needs and run each once, so that the first request is as fast as the
         rest (servers call it in the background): an English render (the acoustic models, the English front

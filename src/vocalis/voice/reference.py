@@ -46,6 +46,14 @@ CLIP_LEVEL = 0.99  # |x| at or above this, for CLIP_RUN samples in a row, is a f
 CLIP_RUN = 3
 MAX_CLIPPED_FRACTION = 0.001
 
+# Telephone-band speech: the power from 4 to 8 kHz against 0.1-4 kHz, in dB. Full-band references measured
+# -27 to -3 dB (27 clips of ../shared/data/speech); the same clips cut to 8 kHz, -53 to -23 dB (21 of 27 below).
+BAND_LIMITED_DB = -32.0
+# Several people in one reference: the reference cut in parts of PART_S, a part whose median speaker similarity
+# to the others (GE2E and d-vector, `voice.speaker.similarity`) is under MIXED_SPEAKERS. Measured on pairs of
+# clips: one speaker 0.75-0.86 (and 0.46 once), two speakers 0.36-0.53 (0.69 and 0.84 for two alike voices).
+PART_S = 3.0
+MIXED_SPEAKERS = 0.55
 CLOSE_VOICE_S = 10.0  # below this much speech, hint that more gives a closer clone
 NOISY_SNR_DB = 20.0
 # The noise level is the median power of 20 ms non-speech frames: the steady background, which a
@@ -63,6 +71,7 @@ class Reference:
     sha256: str  # identifies the inputs, so a voice built from them can be cached and traced
     clipped_fraction: float  # worst clip: share of samples in flattened full-scale runs
     snr_db: float  # rough: speech RMS vs the non-speech background; inf when there is none (or it is digital silence)
+    high_band_db: float = 0.0  # power above 4 kHz against below, dB: very low for telephone (8 kHz) recordings
 
     def quality_hints(self) -> list[str]:
         """What the user could do for a better clone; empty when the reference looks good."""
@@ -71,14 +80,32 @@ class Reference:
             hints.append(f"only {self.speech_s:.1f} s of speech: 10-30 s gives a closer voice")
         if self.snr_db < NOISY_SNR_DB:
             hints.append(
-                f"background noise is high (SNR {self.snr_db:.0f} dB): record in a quieter room, close to the mic"
+                f"background noise or music is high (SNR {self.snr_db:.0f} dB): record in a quieter room, close to "
+                "the mic, with no music under the speech"
             )
         if self.clipped_fraction > MAX_CLIPPED_FRACTION / 10:
             hints.append(
                 f"some peaks are clipped ({100 * self.clipped_fraction:.3f} % of samples): "
                 "record at a lower input gain"
             )
+        if self.high_band_db < BAND_LIMITED_DB:
+            hints.append("the recording carries almost nothing above 4 kHz (telephone or 8 kHz quality): a full-band "
+                         "recording gives a clearer, closer voice")
+        if (least := self.least_alike_part()) is not None and least < MIXED_SPEAKERS:
+            hints.append(f"parts of the reference sound like different people (speaker similarity {least:.2f}): "
+                         "clone from one person's speech only")
         return hints
+
+    def least_alike_part(self) -> float | None:
+        """The lowest median speaker similarity of a PART_S part of the speech to the others; None under two parts."""
+        from vocalis.voice.speaker import reference_embedding, similarity
+
+        n = round(PART_S * self.audio.sample_rate)
+        x = self.audio.samples
+        parts = [reference_embedding(Audio(x[i:i + n], self.audio.sample_rate)) for i in range(0, len(x) - n + 1, n)]
+        if len(parts) < 2:
+            return None
+        return min(float(np.median([similarity(a, b) for b in parts if b is not a])) for a in parts)
 
 
 def prepare_reference(
@@ -120,7 +147,15 @@ def prepare_reference(
         sha256=digest.hexdigest(),
         clipped_fraction=clipped_fraction,
         snr_db=_snr_db(clips),
+        high_band_db=_high_band_db(speech),
     )
+
+
+def _high_band_db(speech: np.ndarray) -> float:
+    power = np.abs(np.fft.rfft(speech.astype(np.float64))) ** 2
+    freqs = np.fft.rfftfreq(len(speech), 1 / SAMPLE_RATE)
+    low = power[(freqs >= 100) & (freqs < 4000)].sum()
+    return float(10 * np.log10(power[(freqs >= 4000) & (freqs < 8000)].sum() / low + 1e-12)) if low > 0 else 0.0
 
 
 @dataclass(frozen=True)

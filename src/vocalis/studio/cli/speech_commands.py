@@ -88,7 +88,9 @@ def cmd_dub(args: argparse.Namespace) -> None:
     if not args.quiet:  # each cue's own warning was logged as it rendered; this is the summary
         notes = [f"{len(result.strained)} outside speed 0.5-2.0 (cues {_numbers(i for i, _ in result.strained)})"
                  if result.strained else "", f"{len(result.silent)} silent" if result.silent else "",
-                 f"{len(result.lengthened)} lengthened" if result.lengthened else ""]
+                 f"{len(result.lengthened)} lengthened" if result.lengthened else "",
+                 f"{len(result.delayed)} delayed (cues {_numbers(i for i, _ in result.delayed)})" if result.delayed
+                 else ""]
         detail = "; ".join(n for n in notes if n)
         print(f"wrote {args.output} ({result.audio.duration:.2f} s, {len(cues)} cues{': ' + detail if detail else ''})",
               file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -12,7 +13,8 @@ import pandas as pd
 from gradio.events import Dependency
 
 from vocalis.emotion import EMOTIONS
-from vocalis.service import FileSink
+from vocalis.errors import VocalisError
+from vocalis.service import FileSink, SpeechRequest
 from vocalis.service.request import FORMATS, PAUSE_SCALE_RANGE, SEGMENT_PHONEMES, SEGMENT_RANGE, SPEED_RANGE
 from vocalis.studio.webui.engine import Engine, requester
 from vocalis.studio.webui.feedback import PROGRESS, shows_errors
@@ -170,6 +172,7 @@ def build_speak_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> SpeakT
     method.change(lambda m: tab.emotion_visibility(m), method,
                   [emotion_audio_box, sliders_box, emotion_text, weight], show_progress="hidden")
     timing.change(lambda m: tab.timing_visibility(m), timing, [speed, duration], show_progress="hidden")
+    timing.change(_natural_length(engine), [timing, duration, text, lang, voice], duration, show_progress="hidden")
     preview.click(shows_errors(segment_table), [text, lang, phonemes, ui_lang, max_phonemes], table)
     phonemes.change(shows_errors(segment_table), [text, lang, phonemes, ui_lang, max_phonemes], table,
                     show_progress="hidden")
@@ -228,6 +231,21 @@ def _speaker(tab: SpeakTab, engine: Engine):
                 t("speak.done", ui_lang, seconds=seconds, segments=len(cues), took=took)]
 
     return speak
+
+
+def _natural_length(engine: Engine) -> Callable[[str, float | None, str, str, str], Any]:
+    """Exact length, once chosen with no value yet, starts at the text's natural length (not at an invalid 0)."""
+
+    def fill(timing: str, seconds: float | None, text: str, lang: str, voice: str) -> Any:
+        if timing != "duration" or seconds or not (text or "").strip():
+            return gr.update()
+        try:
+            with engine.turn() as tts:
+                return round(tts.natural_seconds(SpeechRequest(text, voice=voice or AUTO_VOICE, lang=lang)), 1)
+        except VocalisError:  # an unreadable text or a missing voice: left for the render to explain
+            return gr.update()
+
+    return fill
 
 
 def _check_complete(settings: SpeakSettings, ui_lang: str) -> None:
