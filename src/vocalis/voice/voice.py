@@ -1,8 +1,8 @@
 """A voice is plain data: a Kokoro style (timbre half + prosody half), metadata and, for a trained voice,
-the decoder adapter few-shot training made (see `voice.train`).
+the decoder adapter few-shot training made (see `voice.train`; training's guard may leave it out).
 
 Files: a clone is an `.npz` (style + JSON metadata); a trained voice is one `.safetensors` file (style,
-adapter tensors, and JSON metadata in its header: format version, the base model's SHA-256, training
+adapter tensors if any, and JSON metadata in its header: format version, the base model's SHA-256, training
 clips' hashes, metrics, consent). A trained voice loads only over the base model it was trained on."""
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ class Voice:
 
     @property
     def trained(self) -> bool:
-        return bool(self.adapter)
+        """A voice model few-shot training made; its decoder adapter may have been left out (see
+        `service.training`), so the adapter alone does not say."""
+        return bool(self.adapter) or self.meta.get("source") == "trained"
 
     @property
     def suffix(self) -> str:
@@ -119,7 +121,7 @@ class Voice:
             return path
         from safetensors.numpy import save_file
 
-        arrays |= {_ADAPTER + k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.adapter.items()}
+        arrays |= {_ADAPTER + k: np.ascontiguousarray(v, dtype=np.float32) for k, v in (self.adapter or {}).items()}
         header = {"format": MODEL_FORMAT, "version": str(MODEL_VERSION), "base_model_sha256": model_sha256(),
                   "adapter_sha256": self.adapter_digest, "info": json.dumps(self._info())}
         save_file(arrays, str(path), metadata=header)
