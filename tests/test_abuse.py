@@ -133,7 +133,20 @@ def test_keys_cannot_touch_each_others_voices_consent_or_jobs(tts, tmp_path):
         r = client.request(method, path, headers=b, **kwargs)
         assert r.status_code == 404, (method, path, r.text)  # not even told it exists
         assert "ana" in r.json()["error"]["message"]
+    batch = "jobs:\n- text: Hello there.\n  speaker_reference: ana\n  output: a.wav\n"
+    r = client.post("/v1/jobs", headers={**b, "Content-Type": "application/yaml"}, content=batch)
+    assert r.status_code == 404, r.text  # a batch is told no more: not even that the voice lacks consent
     assert library_file("ana") is not None
+
+    from vocalis.errors import VoiceNotFound
+    from vocalis.service.access import Account, owned_by
+    from vocalis.voice.library import load_voice
+
+    # Saving over ana (a job that waited while the name was taken, an operator's retraining): checked as it
+    # saves, and alice stays its owner.
+    with pytest.raises(VoiceNotFound):
+        owned_by(load_voice("ana"), Account("bob"))
+    assert owned_by(load_voice("ana"), Account("boss", operator=True)).meta["owner"] == "alice"
 
     job = client.post("/v1/jobs", headers=a, json={"text": SHORT, "voice": "ana"}).json()["id"]
     assert client.get(f"/v1/jobs/{job}", headers=b).status_code == 404
@@ -182,6 +195,18 @@ def test_private_files_and_upload_names_in_errors(tts):
     assert "my interview.wav" in message and "/tmp" not in message and str(Path.home()) not in message
     assert client.post("/v1/tts", headers=headers, json={"text": SHORT}).status_code == 200  # audit log written
     client.post("/v1/jobs", headers=headers, json={"text": SHORT})
+    with TestClient(create_app(tts)) as running:  # a training job fails in the worker, on the server's copy
+        r = running.post("/v1/voices/mine/train", headers=headers,
+                         files=[("clips", ("my interview.wav", b"RIFF not really a wav", "audio/wav"))])
+        assert r.status_code == 202, r.text
+        for _ in range(300):
+            state = running.get("/v1/voices/mine/train", headers=headers).json()
+            if state["status"] in ("failed", "done"):
+                break
+            time.sleep(0.1)
+    errors = str(state["errors"])
+    assert state["status"] == "failed" and "my interview.wav" in errors, state
+    assert str(data_home()) not in errors and "/tmp" not in errors
 
     home = data_home()
     assert stat.S_IMODE(home.stat().st_mode) == 0o700

@@ -21,6 +21,9 @@ def data_home() -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """`path`, created empty with mode 0600 if missing (for a database, before SQLite creates it 0644)."""
+    """`path`, created empty with mode 0600 if missing (for a database, before SQLite creates it 0644), and made
+    0600 if an older version left it open to others."""
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
     return path

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from vocalis.errors import ConsentError, VoiceNotFound
+from vocalis.errors import ConsentError, VoiceError, VoiceNotFound
 
 if TYPE_CHECKING:
     from vocalis.service.request import SpeechRequest
@@ -39,17 +39,36 @@ LOCAL = Account()
 
 
 def owned_by(voice: Voice, account: Account) -> Voice:
-    """`voice` marked as made by `account` (nothing to mark for the local user)."""
-    if account.key is None:
-        return voice
-    return replace(voice, meta={**voice.meta, OWNER: account.key})
+    """`voice` as `account` saves it: made by it, or, where it replaces a library voice, with that voice's owner
+    and sharing kept. Refused when `account` may not change the voice it would replace (checked as it saves:
+    another key may have taken the name while a job waited)."""
+    from vocalis.voice.library import library_file
+
+    meta = {k: v for k, v in voice.meta.items() if k not in (OWNER, SHARED)}
+    if library_file(voice.name) is not None:
+        try:
+            replaced = owned_voice(voice.name, account).meta
+        except VoiceError:
+            if not account.sees_all:
+                raise
+            replaced = {}  # a file that no longer loads (damaged, another base model): the local user replaces it
+        meta |= {k: replaced[k] for k in (OWNER, SHARED) if k in replaced}
+    elif account.key is not None:
+        meta[OWNER] = account.key
+    return replace(voice, meta=meta)
 
 
 def usable_voice(name: str, account: Account) -> Voice:
     """The library voice `name`, if `account` may speak with it (its owner's, or shared with it)."""
     from vocalis.voice.library import load_voice
 
-    voice = load_voice(name)
+    try:
+        voice = load_voice(name)
+    except VoiceError:
+        if account.sees_all:
+            raise
+        # Why a file does not load is its owner's business, and whose file it is cannot be read.
+        raise VoiceNotFound(f"no voice named {name!r} in the library") from None
     if not account.may_use(voice):
         raise VoiceNotFound(f"no voice named {name!r} in the library")  # another's voice: not even its name
     return voice

@@ -12,7 +12,7 @@ import numpy as np
 
 from vocalis.audio import Audio
 from vocalis.errors import VoiceError, VoiceExists
-from vocalis.service.access import LOCAL, Account, owned_by
+from vocalis.service.access import LOCAL, Account, owned_by, owned_voice
 from vocalis.service.envelope import render_utterance, with_envelope
 from vocalis.voice.train.corpus import Aligned
 from vocalis.voice.train.intake import Corpus
@@ -39,7 +39,7 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
     from vocalis.trust.audit import local_user
     from vocalis.voice.library import save_voice
 
-    begin_from = _start_voice(name, start, overwrite)
+    begin_from = _start_voice(name, start, overwrite, account)
     heard: dict[str, np.ndarray] = {}
 
     def start_voice(corpus: Corpus) -> Voice:
@@ -72,19 +72,19 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
     return voice
 
 
-def _start_voice(name: str, start: str | None, overwrite: bool) -> Voice | None:
+def _start_voice(name: str, start: str | None, overwrite: bool, account: Account) -> Voice | None:
     """The library clone training starts from (None: a new instant clone), checked before any work: the
     clone `start`, or `name` itself when it is a clone (trained in place, unless `overwrite` asks for a
-    fresh start). A name taken by another voice needs `overwrite`."""
-    from vocalis.voice.library import library_file, load_voice
+    fresh start); either must be `account`'s to change. A name taken by another voice needs `overwrite`."""
+    from vocalis.voice.library import library_file
 
     existing = library_file(name)
     if start is not None:
         if existing is not None and start != name and not overwrite:
             raise VoiceExists(name)
-        begin_from = load_voice(start)
+        begin_from = owned_voice(start, account)
     elif existing is not None and not overwrite:
-        begin_from = load_voice(name)
+        begin_from = owned_voice(name, account)
     else:
         return None
     if begin_from.trained:

@@ -11,6 +11,7 @@ from typing import Any
 from vocalis.errors import VocalisError
 from vocalis.service.access import LOCAL, Account, check_request_voice
 from vocalis.service.job_file import Job, parse_jobs
+from vocalis.service.request import SpeechRequest
 from vocalis.voice.library import VOICE_NAME
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -45,9 +46,10 @@ def parse_batch(body: bytes, media_type: str, account: Account = LOCAL) -> list[
             raise VocalisError(f"{where}: each job is a mapping (text, output, ...)")
         spec = {**defaults, **item}
         _server_rules(spec, where)
+        if spec.get("speaker_reference") is not None:  # another key's voice: not found, before its consent is read
+            check_request_voice(SpeechRequest(where, voice=str(spec["speaker_reference"])), account)
         specs.append(spec)
-    for job in batch_jobs(specs, Path(SOURCE)):  # the studio's checks: every job, before any is queued
-        check_request_voice(job.request, account)
+    batch_jobs(specs, Path(SOURCE))  # the studio's checks: every job, before any is queued
     try:
         json.dumps(specs)  # the queue stores them as JSON
     except (TypeError, ValueError):

@@ -13,11 +13,18 @@ from starlette.exceptions import HTTPException
 
 from vocalis.errors import ConsentError, VocalisError, VoiceExists, VoiceNotFound
 
-# An upload's temporary folder (uploads.upload_path): an error about the file names it as the client sent it.
-_SERVER_FOLDER = re.compile(re.escape(tempfile.gettempdir()) + r"/[^\s:'\"]*/")
 _KINDS = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 409: "conflict_error",
          413: "request_too_large",
           429: "rate_limit_error"}
+
+
+def without_server_paths(text: str) -> str:
+    """`text` with the server's folders cut from every path in it (temporary uploads, the data home with its
+    jobs and library): a file shows by its name, as the client sent it (see uploads.upload_path)."""
+    from vocalis.home import data_home
+
+    roots = sorted((str(data_home()), tempfile.gettempdir()), key=len, reverse=True)
+    return re.sub("(?:" + "|".join(map(re.escape, roots)) + ")/(?:[^\\s:'\"]*/)?", "", text)
 
 
 class ApiError(Exception):
@@ -55,7 +62,7 @@ def install_error_handlers(app: FastAPI) -> None:
         status = 404 if isinstance(exc, VoiceNotFound) else 403 if isinstance(exc, ConsentError) else 400
         if isinstance(exc, VoiceExists):
             return error_response(409, f"{exc} (send overwrite=true to replace it)", "name")
-        return error_response(status, _SERVER_FOLDER.sub("", str(exc)))
+        return error_response(status, without_server_paths(str(exc)))
 
     @app.exception_handler(ApiError)
     def api_error(_request: Request, exc: ApiError) -> JSONResponse:

@@ -19,7 +19,7 @@ from vocalis.service import Vocalis
 from vocalis.service.access import Account, check_request_voice
 from vocalis.studio.api.auth import account
 from vocalis.studio.api.batch import JSONL_TYPES, YAML_TYPES, parse_batch
-from vocalis.studio.api.errors import ApiError, validation_message
+from vocalis.studio.api.errors import ApiError, validation_message, without_server_paths
 from vocalis.studio.api.jobqueue import JobQueue, JobRecord
 from vocalis.studio.api.schemas import JobRequest
 from vocalis.studio.api.worker import JobWorker
@@ -93,7 +93,8 @@ def job_view(job: JobRecord) -> dict[str, Any]:
         "id": job.id, "object": "job", "kind": job.kind, "status": job.status,
         "progress": {"done": job.done, "total": job.total, "unit": "characters" if job.kind == "text" else "jobs",
                      "fraction": round(job.fraction, 4)},
-        "errors": job.errors,
+        "errors": [{k: without_server_paths(v) if isinstance(v, str) else v for k, v in error.items()}
+                   for error in job.errors],
         "result": f"/v1/jobs/{job.id}/result" if job.result else None,
         "media_type": job.media_type,
         "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at,

@@ -63,12 +63,18 @@ class Usage:
                 made.popleft()
             return sum(seconds for _, seconds in made)
 
+    def spent(self, client: str) -> bool:
+        return bool(self.per_hour) and self.used(client) >= self.per_hour
+
     def check(self, client: str) -> None:
-        if self.per_hour and (used := self.used(client)) >= self.per_hour:
+        if self.spent(client):
+            used = self.used(client)
             raise ApiError(429, f"this client made {used:.0f} s of audio in the last hour, the server's limit is "
                                 f"{self.per_hour:.0f} s: retry later", headers={"Retry-After": "600"})
 
     def add(self, client: str, seconds: float) -> None:
+        if not self.per_hour:
+            return  # no budget: nothing to remember
         with self._lock:
             self._made.setdefault(client, deque()).append((time.monotonic(), seconds))
 
@@ -105,7 +111,8 @@ async def _respond(engine: Vocalis, lock: EngineLock, limits: WorkLimits, usage:
     elif streaming and fmt not in ("pcm", "wav"):
         raise VocalisError(f"streaming sends pcm or wav, not {fmt}: ask for pcm or wav")
     _bound(speech, limits)
-    check_request_voice(speech, account(request))
+    # Loading and hashing a voice file, encoding and signing are slow: off the event loop, which serves everyone.
+    await anyio.to_thread.run_sync(check_request_voice, speech, account(request))
     client = requester(request)
     usage.check(client)
     render = _Render(engine, lock, speech, client, limits.request_seconds, usage)
@@ -120,10 +127,16 @@ async def _respond(engine: Vocalis, lock: EngineLock, limits: WorkLimits, usage:
         if await request.is_disconnected():  # nobody to answer: stop within this segment
             render.close()
             return Response(status_code=499)
+    data = await anyio.to_thread.run_sync(_file_bytes, chunks, fmt)
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers={SECONDS_HEADER: f"{render.seconds:.3f}"})
+
+
+def _file_bytes(chunks: list[Chunk], fmt: str) -> bytes:
+    """The whole speech encoded in `fmt`, C2PA-signed where the format carries a manifest."""
     data = encode(Audio.concat([c.audio for c in chunks]), fmt)
     if fmt in SIGNED_FORMATS:
         data = sign_bytes(data, SIGNED_FORMATS[fmt], chunks[0].credentials)
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={SECONDS_HEADER: f"{render.seconds:.3f}"})
+    return data
 
 
 def _bound(speech: SpeechRequest, limits: WorkLimits) -> None:
@@ -157,8 +170,8 @@ class _Render:
     def _next(self) -> Chunk | None:
         if self._first is not None:
             chunk, self._first = self._first, None
-        elif self.seconds >= self.max_seconds:  # the bound on one request's audio: the rest is not made
-            chunk = None
+        elif self.seconds >= self.max_seconds or self.usage.spent(self.client):
+            chunk = None  # the bounds on one request's audio and on the key's hour (met by its other requests)
         else:
             with self.lock.turn(self.client, continuing=True):
                 chunk = next(self._stream, None)

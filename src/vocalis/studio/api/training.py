@@ -17,7 +17,7 @@ from vocalis.studio.api.errors import ApiError
 from vocalis.studio.api.jobqueue import JobQueue, JobRecord
 from vocalis.studio.api.jobs import job_view
 from vocalis.studio.api.limits import BodyLimits, size_text
-from vocalis.studio.api.uploads import saved_upload, suffix_of
+from vocalis.studio.api.uploads import saved_upload, upload_path
 from vocalis.studio.api.worker import JobWorker
 
 MAX_CLIPS = 200
@@ -55,15 +55,15 @@ def training_routes(queue: JobQueue, worker: JobWorker, limits: BodyLimits) -> A
         staged = Path(tempfile.mkdtemp(dir=queue.folder, prefix=".upload-"))
         names = []
         for k, upload in enumerate(clips):
-            clip = f"clip{k:03d}{suffix_of(upload)}"
-            saved_upload(upload, limits.upload_file, staged / clip, "clips",
+            clip = upload_path(staged, k, upload)  # under its own name, which the training's messages show
+            saved_upload(upload, limits.upload_file, clip, "clips",
                          f"clip {upload.filename!r} is over {size_text(limits.upload_file)}")
-            names.append(clip)
-        if table is not None:  # the transcripts name the clips as uploaded
-            uploaded = {Path(u.filename or "").name: clip for u, clip in zip(clips, names, strict=True)}
+            names.append(str(clip.relative_to(staged)))
+        if table is not None:  # the transcripts name the clips as uploaded; training looks them up by file name
+            uploaded = {Path(u.filename or "").name: Path(clip).name for u, clip in zip(clips, names, strict=True)}
             table = {uploaded[k]: v for k, v in table.items() if k in uploaded}
         spec = {"name": name, "lang": lang, "minutes": minutes, "clips": names, "transcripts": table,
-                "start": start_from, "overwrite": overwrite}
+                "start": start_from, "overwrite": overwrite, "operator": account(request).operator}
         record = queue.submit(owner, "train", spec, total=0, files=staged)
         worker.wake()
         return JSONResponse(training_view(record), status_code=202,

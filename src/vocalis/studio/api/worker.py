@@ -152,7 +152,8 @@ class JobWorker:
         self.engine.train([folder / clip for clip in spec["clips"]], spec["name"], spec["lang"],
                           transcripts=spec.get("transcripts"), minutes=spec["minutes"], start=spec.get("start"),
                           overwrite=spec.get("overwrite", False), who=_who(job),
-                          account=Account(job.owner) if job.owner else LOCAL, progress=progress,
+                          account=Account(job.owner, spec.get("operator", False)) if job.owner else LOCAL,
+                          progress=progress,
                           cancel=self._stop.is_set)
         return "done", [], None, None
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import gradio as gr
 
 from vocalis.errors import VocalisError
-from vocalis.home import data_home
 from vocalis.service import Vocalis
 from vocalis.studio.webui.clone_tab import build_clone_tab
 from vocalis.studio.webui.engine import Engine
+from vocalis.studio.webui.history import history_dir
 from vocalis.studio.webui.history_tab import build_history_tab
 from vocalis.studio.webui.i18n import LANGUAGES, T, Translator
 from vocalis.studio.webui.library_tab import build_library_tab
@@ -83,9 +83,9 @@ def launch(tts: Vocalis | None = None, host: str = "127.0.0.1", port: int = 7860
     # a waiting user sees their place in the queue rather than a stalled progress bar. Training has a slot
     # of its own ("train"): one at a time, beside the renders (see Engine.beside).
     ui.queue(default_concurrency_limit=1)
-    try:
+    try:  # files served: the history's audio only (the data home also holds keys, audit log, consent evidence)
         ui.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, theme=THEME,
-                  css=CSS, ssr_mode=False, footer_links=["api", "settings"], allowed_paths=[str(data_home())],
+                  css=CSS, ssr_mode=False, footer_links=["api", "settings"], allowed_paths=[str(history_dir())],
                   quiet=True, max_file_size="100mb", enable_monitoring=False, mcp_server=False, pwa=False)
     except OSError:  # Gradio's way of saying the port is taken or the address is not this machine's
         raise VocalisError(f"cannot serve on {host}:{port}: the port is in use or the address is not "
