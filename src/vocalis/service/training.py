@@ -113,23 +113,22 @@ def _check_same_person(begin_from: Voice, speaker: np.ndarray) -> None:
 
 def _intelligible(tts: Vocalis, voice: Voice, start: Voice, held: list[Aligned], trained_on: list[Aligned],
                   progress: Callable[[TrainProgress], None]) -> Voice:
-    """The trained voice, or a safer one that Whisper understands on the held-out utterances better: when the
-    trained voice is misheard more often than the voice it started from, the same voice without its decoder
-    adapter (its trained style, pitch and a refitted envelope: an adapter fitted to a few sentences' sound can
-    blur words it never heard, as measured on ESD 0013), and when that is no clearer, the trained voice pulled
-    halfway back towards the start voice if it is misheard past `ERROR_SLACK`. Its held-out figures go into
-    its metrics."""
+    """The trained voice as it reads the held-out utterances best for Whisper. The decoder adapter stays only
+    where it makes them clearer than the same voice without it (its trained style, pitch and a refitted
+    envelope): measured on two speakers, the adapter added nothing on LJSpeech once the envelope was there and
+    cost ESD 0013 0.18 in normalised d-vector similarity and a word in six, while its held-out error rate
+    there tied (see README, Training). A voice still misheard past `ERROR_SLACK` more than the voice it started
+    from is pulled halfway back towards it. Its held-out figures go into its metrics."""
     baseline = _judge(tts, start, held)["held_out_error_rate"]
     figures = _judge(tts, voice, held)
     candidate, kept, guard = voice, 1.0, None
-    if figures["held_out_error_rate"] > baseline:
-        progress(TrainProgress("finishing", f"held-out error rate {figures['held_out_error_rate']:.0%} against "
-                               f"{baseline:.0%} before training: trying the voice without its adapter", 0.98))
+    if voice.adapter:
+        progress(TrainProgress("finishing", "judging the voice without its decoder adapter", 0.98))
         plain = with_envelope(tts, replace(voice, adapter=None, envelope=None), trained_on)
         plain_figures = _judge(tts, plain, held)
-        if plain_figures["held_out_error_rate"] < figures["held_out_error_rate"]:
+        if plain_figures["held_out_error_rate"] <= figures["held_out_error_rate"]:
             candidate, figures = plain, plain_figures
-            guard = "without its decoder adapter: with it the held-out error rate was higher than before training"
+            guard = "without its decoder adapter: it read the held-out utterances no better with it"
     allowed = max(baseline + ERROR_SLACK, MAX_ERRORS)
     if figures["held_out_error_rate"] > allowed:
         progress(TrainProgress("finishing", f"held-out error rate {figures['held_out_error_rate']:.0%} against "
@@ -137,7 +136,8 @@ def _intelligible(tts: Vocalis, voice: Voice, start: Voice, held: list[Aligned],
         kept = 0.5
         candidate = _pulled_back(candidate, start, kept)
         figures = _judge(tts, candidate, held)
-        guard = f"kept {kept:.0%} of the training: at full strength the held-out error rate rose above {allowed:.0%}"
+        pulled = f"kept {kept:.0%} of the training: at full strength the held-out error rate rose above {allowed:.0%}"
+        guard = f"{guard}; {pulled}" if guard else pulled
     metrics = {**candidate.meta["metrics"], **figures, "start_error_rate": baseline}
     return replace(candidate, meta={**candidate.meta, "metrics": metrics, "kept": kept, "guard": guard})
 
