@@ -51,7 +51,7 @@ def test_clone_is_saved_with_its_provenance(cloned, monkeypatch):
     monkeypatch.setenv("VOCALIS_HOME", str(home))
     assert [v.name for v in library_voices()] == ["reader-1688"]
     loaded = resolve_voice("reader-1688")
-    assert loaded.style.shape == (1, 256) and loaded.pitch_scale == voice.pitch_scale
+    assert loaded.style.shape == (510, 256) and loaded.pitch_scale == voice.pitch_scale  # a row per length
     meta = loaded.meta
     assert meta["source"] == "clone" and len(meta["reference_sha256"]) == 64 and meta["created_at"]
     assert meta["speech_s"] >= 3 and meta["start_pack"] in builtin_voices()
