@@ -4,6 +4,8 @@ a render; presets keep emotion and timing; the interface switches to Chinese. An
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
@@ -40,6 +42,7 @@ def test_speak_renders_the_text_at_the_asked_length(page: Page, shots, tmp_path,
 
     page.fill("#speak-text textarea", SENTENCE)
     radio(page, "speak-timing", "Exact length")
+    expect(page.locator("#speak-duration input")).to_have_value(re.compile(r"^[1-9]"))  # the natural length
     page.fill("#speak-duration input", str(SECONDS))
     page.click("#speak-generate")
     expect(page.locator("#speak-status")).to_contain_text("Saved to the history", timeout=120_000)

@@ -86,11 +86,16 @@ def owned_voice(name: str, account: Account) -> Voice:
 
 def check_request_voice(request: SpeechRequest, account: Account) -> None:
     """Refuses a request for a library voice `account` may not use (built-in voices are everyone's)."""
+    if request.voice_name is not None:
+        check_voice_name(request.voice_name, account)
+
+
+def check_voice_name(name: str, account: Account) -> None:
+    """Refuses the name of a library voice `account` may not use (built-in voices are everyone's)."""
     from vocalis.voice.builtin import builtin_voices
     from vocalis.voice.library import library_file
 
-    name = request.voice_name
-    if name is not None and name not in builtin_voices() and library_file(name) is not None:
+    if name not in builtin_voices() and library_file(name) is not None:
         usable_voice(name, account)
 
 

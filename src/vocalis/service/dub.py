@@ -69,9 +69,31 @@ class DubResult:
     credentials: Credentials | None = None
 
 
-def spoken_text(text: str) -> str:
-    """What a dub reads of a cue: its text without sound descriptions in brackets or parentheses."""
-    return " ".join(_SOUND_RE.sub(" ", text).split())
+@dataclass(frozen=True)
+class PlacedCue:
+    """One cue as `place_cues` laid it: its audio and the first sample it starts at."""
+
+    index: int
+    start: int
+    samples: np.ndarray | None  # None: nothing to say in it (left silent)
+    speed: float  # the speed it was fitted at (1.0 for a silent cue)
+    lengthened: bool  # ran into the gap after its slot
+    delay: float  # seconds it moved every later cue (it ran into the next cue's slot); 0 if none
+    credentials: Credentials | None = None  # None for a silent or a cached cue
+    cached: bool = False  # taken from `rendered` (an earlier run), not rendered now
+
+    @property
+    def end(self) -> int:
+        return self.start + (0 if self.samples is None else len(self.samples))
+
+    @property
+    def strained(self) -> bool:
+        return self.samples is not None and not SPEED_RANGE[0] <= self.speed <= SPEED_RANGE[1]
+
+
+# A cue's emotion, and a cue's audio already rendered (resuming: its samples and speed), by cue index.
+EmotionOf = Callable[[int], "Emotion | None"]
+Rendered = Callable[[int], "tuple[np.ndarray, float] | None"]
 
 
 def dub(
@@ -81,48 +103,81 @@ def dub(
     """Render every cue into its slot (see the module docstring) on a track as long as the last cue's
     end. One voice speaks every cue: None picks the default voice of the language of all the text.
     `progress(done, total)` is called after each cue."""
+    voice = dub_voice(cues, voice, lang)
+    rate = tts.sample_rate
+    track = np.zeros(round(cues[-1].end * rate), np.float32)
+    placed: list[PlacedCue] = []
+    for cue in place_cues(tts, cues, voice, lang, lambda _k: emotion):
+        if cue.samples is None:
+            log.warning(f"cue {cue.index + 1} {cues[cue.index].text[:40]!r} has nothing to say: left silent")
+        elif cue.end > len(track):  # only the last cue may grow the track
+            track = np.concatenate([track, np.zeros(cue.end - len(track), np.float32)])
+        if cue.samples is not None:
+            track[cue.start:cue.end] = cue.samples
+        placed.append(cue)
+        if progress:
+            progress(len(placed), len(cues))
+    spans = [(c.start, c.end if c.samples is not None else c.start + _slot_length(cues[c.index], rate))
+             for c in placed]
+    timed = [Cue(a / rate, b / rate, c.text) for c, (a, b) in zip(cues, spans, strict=True)]
+    track = np.pad(track, (0, max(spans[-1][1] - len(track), 0)))  # a silent last cue moved late
+    return DubResult(Audio(track, rate), timed, [(c.index, c.speed) for c in placed if c.strained],
+                     [c.index for c in placed if c.samples is None], [c.index for c in placed if c.lengthened],
+                     [(c.index + 1, c.delay) for c in placed if c.delay],
+                     next((c.credentials for c in placed if c.credentials), None))
+
+
+def spoken_text(text: str) -> str:
+    """What a dub reads of a cue: its text without sound descriptions in brackets or parentheses."""
+    return " ".join(_SOUND_RE.sub(" ", text).split())
+
+
+def dub_voice(cues: Sequence[Cue], voice: str | Path | Voice | None, lang: str) -> Voice:
+    """The voice that speaks every cue (None: the default voice of the language of all the text), which
+    must hold consent: an unknown voice, or a clone without consent, fails before anything renders."""
     if not cues:
         raise VocalisError("no cues to dub")
-    rate = tts.sample_rate
-    slots = _slots(cues, rate)
     if voice is None:
         all_text = " ".join(c.text for c in cues)
         voice = default_voice(detect_language(all_text[:2000]) if lang == "auto" else lang)
-    voice = resolve_voice(voice)  # an unknown voice, or a clone without consent, fails before anything renders
+    voice = resolve_voice(voice)
     require_consent(voice)
-    track = np.zeros(slots[-1][1], np.float32)
-    placed, strained, silent, lengthened, delayed = [], [], [], [], []
-    credentials = None
+    return voice
+
+
+def place_cues(tts: Vocalis, cues: Sequence[Cue], voice: Voice, lang: str, emotion_of: EmotionOf,
+               rendered: Rendered | None = None, mark_id: int | None = None, who: str | None = None
+               ) -> Iterator[PlacedCue]:
+    """Each cue rendered into its slot and placed, in order (see the module docstring); a generator, so a
+    caller can keep each cue's audio on disk rather than in memory. `rendered(k)`: cue k's audio from an
+    earlier, interrupted run, used instead of rendering it again. `mark_id`: every line's watermark id; `who`:
+    whom the audit log names."""
+    rate = tts.sample_rate
+    slots = _slots(cues, rate)
+    previous_end = 0
     for k, cue in enumerate(cues):
         start, end = slots[k]
         room = slots[k + 1][0] - start if k + 1 < len(slots) else None
-        rendered = _render(tts, k, cue, end - start, room, voice, lang, emotion)
-        if rendered is None:
-            log.warning(f"cue {k + 1} {cue.text[:40]!r} has nothing to say: left silent")
-            silent.append(k)
-            placed.append((start, end))
-        else:
-            samples, speed, made = rendered
-            credentials = credentials or made
-            if len(samples) > end - start:
-                lengthened.append(k)
-            if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
-                strained.append((k, speed))
-            if start + len(samples) > len(track):  # only the last cue may grow the track
-                track = np.concatenate([track, np.zeros(start + len(samples) - len(track), np.float32)])
-            track[start:start + len(samples)] = samples
-            placed.append((start, start + len(samples)))
-            if room is not None and len(samples) > room:
-                delayed.append((k + 1, _delay(slots, k + 1, len(samples) - room, cue, rate)))
-        if progress:
-            progress(k + 1, len(cues))
-    # Overlaps are impossible by construction; this catches a bug that would make one.
-    for k in range(len(placed) - 1):
-        if placed[k][1] > placed[k + 1][0]:
-            raise RuntimeError(f"dub placed cue {k + 1} over cue {k + 2}")
-    timed = [Cue(a / rate, b / rate, c.text) for c, (a, b) in zip(cues, placed, strict=True)]
-    track = np.pad(track, (0, max(placed[-1][1] - len(track), 0)))  # a silent last cue moved late
-    return DubResult(Audio(track, rate), timed, strained, silent, lengthened, delayed, credentials)
+        done = rendered(k) if rendered else None
+        made, cached = None, done is not None
+        if done is None:
+            result = _render(tts, k, cue, end - start, room, voice, lang, emotion_of(k), mark_id, who)
+            done, made = (result[:2], result[2]) if result else (None, None)
+        if done is None or not len(done[0]):
+            yield PlacedCue(k, start, None, 1.0, False, 0.0, cached=cached)
+            continue
+        samples, speed = done
+        delay = 0.0
+        if room is not None and len(samples) > room:
+            delay = _delay(slots, k + 1, len(samples) - room, cue, rate)
+        if start < previous_end:  # overlaps are impossible by construction; this catches a bug that would make one
+            raise RuntimeError(f"dub placed cue {k + 1} over cue {k}")
+        previous_end = start + len(samples)
+        yield PlacedCue(k, start, samples, speed, len(samples) > end - start, delay, made, cached)
+
+
+def _slot_length(cue: Cue, rate: int) -> int:
+    return round(cue.end * rate) - round(cue.start * rate)
 
 
 def _delay(slots: list[tuple[int, int]], first: int, samples: int, cue: Cue, rate: int) -> float:
@@ -148,7 +203,7 @@ def _slots(cues: Sequence[Cue], rate: int) -> list[tuple[int, int]]:
 
 def _render(
     tts: Vocalis, k: int, cue: Cue, slot: int, room: int | None, voice: Voice, lang: str,
-    emotion: Emotion | None,
+    emotion: Emotion | None, mark_id: int | None = None, who: str | None = None,
 ) -> tuple[np.ndarray, float, Credentials | None] | None:
     """Cue k's samples (exactly `slot`, or longer, into `room` and past it only when it must), the
     speed they were fitted at and their credentials; None when it has nothing to say."""
@@ -167,11 +222,13 @@ def _render(
     while True:  # past `room` only when even the whole gap cannot hold the cue (the next cues then move)
         try:
             with _quiet(tries > 0):  # the pipeline warned at the first try; retries would repeat it
-                chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=length / rate))
+                chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=length / rate,
+                                            mark_id=mark_id, who=who))
         except TextError:
             return None
         except StretchError as e:  # a short line in a long cue: spoken as slowly as allowed, then silence
-            chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=e.longest / rate))
+            chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=e.longest / rate,
+                                        mark_id=mark_id, who=who))
         except DurationError:
             tries += 1
             grown = math.ceil(length * GROW)

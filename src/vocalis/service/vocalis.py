@@ -19,6 +19,7 @@ from vocalis.service.request import SEGMENT_PHONEMES, EmotionSpec, SpeechRequest
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import AcousticModel
     from vocalis.emotion import Emotion
+    from vocalis.service.video_dub import CueEmotion, DubOptions, DubProgress, VideoDubResult
     from vocalis.trust.provenance import Credentials
     from vocalis.voice import Voice
     from vocalis.voice.clone import Cloner
@@ -73,16 +74,17 @@ class Vocalis:
         require_consent(voice)
         return voice
 
-    def open(self, request: SpeechRequest, who: str | None = None) -> Iterator[Chunk]:
+    def open(self, request: SpeechRequest, who: str | None = None, mark_id: int | None = None) -> Iterator[Chunk]:
         """The request's marked chunks, rendered as they are read (memory flat however long the text). Checked
         at the call: a bad request fails here, not at the first read. When the stream ends, or is dropped,
-        the request is appended to the audit log with `who` made it (default: the local user)."""
+        the request is appended to the audit log with `who` made it (default: the local user). `mark_id`:
+        the watermark id to use instead of the engine's (a video dub marks all its lines with one id)."""
         voice = self.check(request)
         emotion = request.emotion.resolve() if request.emotion else None
         lines = self.engine.lines(request.text, request.lang, request.max_phonemes, request.pause_scale)
         plan = Plan(lines, voice, request.speed, emotion, request.duration, request.low_latency)
         return on_record(self.engine.render(plan), "synthesis", voice, request.text, request.params(), who,
-                         self.mark_id)
+                         self.mark_id if mark_id is None else mark_id)
 
     def render(self, request: SpeechRequest, sink: Sink | None = None, who: str | None = None,
                progress: Callable[[RenderProgress], None] | None = None) -> RenderResult:
@@ -93,7 +95,7 @@ class Vocalis:
     def stream(self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto", speed: float = 1.0,
                emotion: Emotion | None = None, duration: float | None = None, low_latency: bool = False, *,
                pause_scale: float = 1.0, max_phonemes: int = SEGMENT_PHONEMES,
-               who: str | None = None) -> Iterator[Chunk]:
+               who: str | None = None, mark_id: int | None = None) -> Iterator[Chunk]:
         """`open` for Python callers that hold a Voice or an Emotion: the same request, the same path.
 
         `duration`: the whole output lasts exactly this many seconds (to the sample); it replaces `speed`.
@@ -101,7 +103,7 @@ class Vocalis:
         `pause_scale` multiplies the pauses between segments; `max_phonemes` bounds a segment's length."""
         return self.open(request_of(text, voice, lang=lang, speed=speed, emotion=EmotionSpec.of(emotion),
                                     duration=duration, low_latency=low_latency, pause_scale=pause_scale,
-                                    max_phonemes=max_phonemes), who)
+                                    max_phonemes=max_phonemes), who, mark_id)
 
     def synthesize(self, text: str, voice: str | Path | Voice | None = None, lang: str = "auto",
                    speed: float = 1.0, emotion: Emotion | None = None, duration: float | None = None, *,
@@ -210,6 +212,25 @@ class Vocalis:
         options = TrainOptions(lang=lang, minutes=minutes, transcripts=transcripts, steps=steps)
         return train_voice(self, clips, name, options, start, overwrite, who, account,
                            progress or (lambda _p: None), cancel or (lambda: False))
+
+    def dub_video(self, video: str | Path, subtitles: str | Path, output: str | Path | None = None,
+                  options: DubOptions | None = None, progress: Callable[[DubProgress], None] | None = None,
+                  cancel: Callable[[], bool] | None = None, who: str | None = None) -> VideoDubResult:
+        """Dub a video (or audio file) with the new lines of `subtitles`, each spoken in `options.voice` with the
+        emotion the original had in the cue's window, mixed over the ducked original and muxed beside the copied
+        video stream into `output` (default NAME.dubbed.mp4 beside the video). See `service.video_dub`."""
+        from vocalis.service.video_dub import dub_video
+
+        return dub_video(self, video, subtitles, output, options, progress, cancel, who)
+
+    @staticmethod
+    def dub_emotions(video: str | Path, subtitles: str | Path, options: DubOptions | None = None,
+                     progress: Callable[[DubProgress], None] | None = None) -> list[CueEmotion]:
+        """What `dub_video` would start from, without rendering: each cue with the emotion found in the
+        original's window and its override, to review and edit (`DubOptions.overrides`) before the dub."""
+        from vocalis.service.video_dub import cue_emotions
+
+        return cue_emotions(video, subtitles, options, progress)
 
     @staticmethod
     def check_training(clips: Sequence[str | Path], lang: str = "en", transcripts: dict[str, str] | None = None,

@@ -7,11 +7,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-MIME_TYPES: dict[str, str] = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".m4a": "audio/mp4"}
-SIGNED_SUFFIXES: frozenset[str] = frozenset(MIME_TYPES)  # others (.ogg .opus .pcm) cannot carry a manifest
+# Video files are dubs (service.video_dub): MP4 and QuickTime are BMFF, which C2PA signs like M4A.
+MIME_TYPES: dict[str, str] = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".m4a": "audio/mp4",
+                              ".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime"}
+SIGNED_SUFFIXES: frozenset[str] = frozenset(MIME_TYPES)  # others (.ogg .opus .pcm .mkv .webm) cannot carry one
 
 ASSERTION = "org.vocalis.synthesis"
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+# A dub: a real recording (the video, the original soundtrack) with synthesised speech laid over it.
+COMPOSITE_WITH_TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 
 State = Literal["trusted", "untrusted", "invalid", "absent"]
 
@@ -30,6 +34,8 @@ class Credentials:
     watermark_id: int | None  # the ID watermark's payload, which also keys the audit record
     created: str = field(default_factory=_now)  # ISO 8601, UTC
     audit_seq: int | None = None  # the audit record of this output
+    # A dubbed video: each new line's cue, text and where its emotion came from; None for plain speech.
+    lines: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,14 @@ def manifest_definition(creds: Credentials, title: str) -> dict:
     created = {"action": "c2pa.created", "when": creds.created, "softwareAgent": agent,
                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
                "description": f"Speech synthesised by Vocalis ({creds.model}) in the voice {creds.voice!r}"}
+    if creds.lines is not None:
+        created = {**created, "digitalSourceType": COMPOSITE_WITH_TRAINED,
+                   "description": f"Dubbed by Vocalis: {len(creds.lines)} lines of speech synthesised ({creds.model}) "
+                                  f"in the voice {creds.voice!r} over the original soundtrack"}
     return {"title": title, "claim_generator_info": [agent],
             "assertions": [{"label": "c2pa.actions", "data": {"actions": [created]}},
-                           {"label": ASSERTION, "data": asdict(creds)}]}
+                           {"label": ASSERTION, "data": {k: v for k, v in asdict(creds).items()
+                                                         if k != "lines" or v is not None}}]}
 
 
 def _version() -> str:

@@ -51,7 +51,8 @@ def _credentials(data: object) -> Credentials | None:
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("voice", "voice_id", "model")):
         return None
     return Credentials(data["voice"], data["voice_id"], data["model"], data.get("watermark_id"),
-                       str(data.get("created", "")), data.get("audit_seq"))
+                       str(data.get("created", "")), data.get("audit_seq"),
+                       data["lines"] if isinstance(data.get("lines"), list) else None)
 
 
 def _store_window(stream: IO[bytes]) -> bytes | None:

@@ -24,6 +24,7 @@ from vocalis.service.lock import EngineLock
 from vocalis.studio.api.auth import AuthMiddleware, AuthMode
 from vocalis.studio.api.consent import consent_routes
 from vocalis.studio.api.docs import install_docs
+from vocalis.studio.api.dubbing import dubbing_routes
 from vocalis.studio.api.errors import install_error_handlers
 from vocalis.studio.api.jobqueue import JobQueue
 from vocalis.studio.api.jobs import job_routes
@@ -85,6 +86,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     app.include_router(consent_routes(lock, limits))
     app.include_router(job_routes(queue, worker))
     app.include_router(training_routes(queue, worker, limits))
+    app.include_router(dubbing_routes(queue, worker, limits))
 
     @app.get("/health")
     async def health() -> dict[str, str]:  # async: answered on the event loop even when every thread waits

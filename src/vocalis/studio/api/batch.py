@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from vocalis.errors import VocalisError
-from vocalis.service.access import LOCAL, Account, check_request_voice
+from vocalis.service.access import LOCAL, Account, check_voice_name
 from vocalis.service.job_file import Job, parse_jobs
-from vocalis.service.request import SpeechRequest
 from vocalis.voice.library import VOICE_NAME
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -47,7 +46,7 @@ def parse_batch(body: bytes, media_type: str, account: Account = LOCAL) -> list[
         spec = {**defaults, **item}
         _server_rules(spec, where)
         if spec.get("speaker_reference") is not None:  # another key's voice: not found, before its consent is read
-            check_request_voice(SpeechRequest(where, voice=str(spec["speaker_reference"])), account)
+            check_voice_name(str(spec["speaker_reference"]), account)
         specs.append(spec)
     batch_jobs(specs, Path(SOURCE))  # the studio's checks: every job, before any is queued
     try:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from vocalis.home import data_home
 from vocalis.studio.api.db import database
 
-Kind = Literal["text", "batch", "train"]
+Kind = Literal["text", "batch", "train", "dub"]
 _COLUMNS = ("id", "owner", "kind", "spec", "status", "done", "total", "fraction", "errors", "result",
             "media_type", "created_at", "started_at", "finished_at")
 _SCHEMA = (

@@ -88,10 +88,13 @@ def job_routes(queue: JobQueue, worker: JobWorker) -> APIRouter:
     return router
 
 
+UNITS = {"text": "characters", "batch": "jobs", "train": "steps", "dub": "cues"}
+
+
 def job_view(job: JobRecord) -> dict[str, Any]:
     return {
         "id": job.id, "object": "job", "kind": job.kind, "status": job.status,
-        "progress": {"done": job.done, "total": job.total, "unit": "characters" if job.kind == "text" else "jobs",
+        "progress": {"done": job.done, "total": job.total, "unit": UNITS[job.kind],
                      "fraction": round(job.fraction, 4)},
         "errors": [{k: without_server_paths(v) if isinstance(v, str) else v for k, v in error.items()}
                    for error in job.errors],

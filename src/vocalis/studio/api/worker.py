@@ -7,6 +7,7 @@ at its first unfinished job, a text starts over). Every file appears whole or no
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import threading
@@ -23,6 +24,8 @@ from vocalis.service.encode import MEDIA_TYPES
 from vocalis.service.job_file import Job
 from vocalis.service.lock import EngineLock
 from vocalis.service.render import deliver
+from vocalis.service.video_dub import DubOptions, DubProgress
+from vocalis.service.video_mix import DubCancelled
 from vocalis.studio.api.batch import batch_jobs
 from vocalis.studio.api.jobqueue import JobQueue, JobRecord
 from vocalis.studio.api.schemas import JobRequest
@@ -31,6 +34,8 @@ from vocalis.voice.train import TrainingCancelled, TrainProgress
 log = logging.getLogger("vocalis")
 SUFFIXES = {"opus": "ogg"}  # a result's file suffix, where it is not the format's name
 BATCH_RESULT = "results.zip"
+DUB_REPORT = "cues.json"  # a dub job's cues so far, as GET /v1/dub/ID shows them
+DUB_STAGES = {"reading": (0.0, 0.1), "rendering": (0.1, 0.9), "mixing": (0.9, 1.0)}  # shares of a dub's progress
 STOP_S = 4.0  # a stopping server waits this long for the job's segment under way (it exits within 10 s)
 
 # (status, errors, result file, media type)
@@ -93,12 +98,12 @@ class JobWorker:
         folder = self.queue.job_folder(job.id)
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            run = {"text": self._text, "batch": self._batch, "train": self._train}[job.kind]
+            run = {"text": self._text, "batch": self._batch, "train": self._train, "dub": self._dub}[job.kind]
             outcome = run(job, folder)
         except (_Stopped, TrainingCancelled):  # TrainingCancelled: the server stopped a training between steps
             self.queue.requeue(job.id)
             return
-        except _Cancelled:
+        except (_Cancelled, DubCancelled):
             shutil.rmtree(folder, ignore_errors=True)
             return
         except VocalisError as e:  # e.g. a voice deleted since the job was queued
@@ -156,6 +161,37 @@ class JobWorker:
                           progress=progress,
                           cancel=self._stop.is_set)
         return "done", [], None, None
+
+    def _dub(self, job: JobRecord, folder: Path) -> Outcome:
+        """A video dub of the job's uploads. Like a training it runs outside the engine lock; a cancel stops it
+        between cues (nothing is left), a server stop leaves its rendered cues, and it resumes from them on the
+        next start."""
+        spec = job.spec
+        options = DubOptions(voice=spec["voice"], lang=spec["lang"], emotion_from=spec["emotion_from"],
+                             emotion_weight=spec["emotion_weight"],
+                             emotions_file=folder / spec["emotions"] if spec["emotions"] else None,
+                             keep_original_audio=spec["keep_original_audio"])
+        cues: list[dict[str, Any]] = []
+        cancelled = threading.Event()
+
+        def progress(p: DubProgress) -> None:
+            low, high = DUB_STAGES[p.stage]
+            if p.cue is not None:
+                cues.append(p.cue.as_dict())
+                partial = folder / f".{DUB_REPORT}.part"
+                partial.write_text(json.dumps(cues, ensure_ascii=False), encoding="utf-8")
+                partial.replace(folder / DUB_REPORT)
+            done = len(cues) if p.stage != "reading" else 0
+            if not self.queue.progress(job.id, done, p.total if p.stage != "mixing" else len(cues),
+                                       round(low + (high - low) * p.done / max(p.total, 1), 4)):
+                if self._stop.is_set():
+                    raise _Stopped
+                cancelled.set()  # the dub stops at its next check and removes its work
+
+        name = f"dubbed{spec['suffix']}"
+        self.engine.dub_video(folder / spec["video"], folder / spec["subtitles"], folder / name, options,
+                              progress, cancel=cancelled.is_set, who=_who(job))
+        return "done", [], name, spec["media_type"]
 
     def _render_item(self, job: JobRecord, item: Job, index: int, count: int) -> None:
         """One job of a batch into its output (and subtitles), with progress inside it."""

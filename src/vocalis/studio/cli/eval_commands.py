@@ -55,6 +55,14 @@ def cmd_eval_emotion(args: argparse.Namespace) -> None:
     _report(report, print_report, args.json)
 
 
+def cmd_eval_ser(args: argparse.Namespace) -> None:
+    from vocalis.eval.ser import evaluate_ser, print_report
+
+    _check_json(args.json)
+    _report(evaluate_ser(args.data, noise=args.noise, loop=not args.no_loop, progress=_progress), print_report,
+            args.json)
+
+
 def cmd_eval_timing(args: argparse.Namespace) -> None:
     from vocalis.eval.timing import evaluate_timing, print_report
 
@@ -111,6 +119,17 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
     em.add_argument("--no-clone", action="store_true", help="skip the cloned voice (saves about a minute)")
     em.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
     em.set_defaults(run=cmd_eval_emotion)
+    se = ev_sub.add_parser("ser", help="read the emotion of real speech as a video dub does, against the peer judge",
+                           description="Read the real emotional clips in DIR with the product's emotion reading "
+                                       "(population norms, then each speaker's label-free baseline), score it by "
+                                       "recall per category, balanced accuracy and confusion beside the eval-only "
+                                       "judge, and check the loop: render lines with the emotion read from sample "
+                                       "clips and read them back.")
+    se.add_argument("--data", required=True, metavar="DIR", help="speech data folder holding MANIFEST.tsv")
+    se.add_argument("--noise", action="store_true", help="also read every clip with a music bed at 10 dB SNR")
+    se.add_argument("--no-loop", action="store_true", help="skip the render-and-read-back check (about 2 minutes)")
+    se.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
+    se.set_defaults(run=cmd_eval_ser)
     ti = ev_sub.add_parser("timing", help="how exactly outputs hit a target duration, and a 20-cue dub",
                            description="Render sentences at 0.75, 1.0 and 1.25 of their natural length and report "
                                        "the error between target and output duration.")

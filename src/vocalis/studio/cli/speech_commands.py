@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 
 from vocalis.errors import VocalisError
 from vocalis.service.request import SEGMENT_PHONEMES
 from vocalis.studio.cli.arguments import add_emotion_args, emotion_of, emotion_spec, number, read_text
+from vocalis.studio.cli.dub_command import add_dub_command
 
 JOB_EXAMPLE = """job file (one job as below, or a list of them under `jobs:`):
   text: "I can't believe you did that."
@@ -69,35 +69,6 @@ def cmd_say(args: argparse.Namespace) -> None:
     if not args.quiet:
         extra = f", subtitles {args.subtitles}" if args.subtitles else ""
         print(f"wrote {args.output} ({result.seconds:.2f} s{extra})", file=sys.stderr)
-
-
-def cmd_dub(args: argparse.Namespace) -> None:
-    from tqdm import tqdm
-
-    from vocalis.service import FileSink, Vocalis
-    from vocalis.service.dub import dub
-    from vocalis.subtitles import read_subtitles
-
-    cues = read_subtitles(args.input)
-    emotion = emotion_of(args)
-    sink = FileSink(args.output, subtitles=args.subtitles)  # the paths checked before any model loads
-    with tqdm(total=len(cues), unit="cue", disable=args.quiet, file=sys.stderr) as bar:
-        result = dub(Vocalis(), cues, voice=args.voice, lang=args.lang, emotion=emotion,
-                     progress=lambda done, total: bar.update(done - bar.n))
-    sink.save(result.audio, result.credentials, result.cues)  # the cues as placed: a lengthened one runs long
-    if not args.quiet:  # each cue's own warning was logged as it rendered; this is the summary
-        notes = [f"{len(result.strained)} outside speed 0.5-2.0 (cues {_numbers(i for i, _ in result.strained)})"
-                 if result.strained else "", f"{len(result.silent)} silent" if result.silent else "",
-                 f"{len(result.lengthened)} lengthened" if result.lengthened else "",
-                 f"{len(result.delayed)} delayed (cues {_numbers(i for i, _ in result.delayed)})" if result.delayed
-                 else ""]
-        detail = "; ".join(n for n in notes if n)
-        print(f"wrote {args.output} ({result.audio.duration:.2f} s, {len(cues)} cues{': ' + detail if detail else ''})",
-              file=sys.stderr)
-
-
-def _numbers(indices: Iterable[int]) -> str:
-    return ", ".join(str(i + 1) for i in indices)
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -164,18 +135,7 @@ def add_speech_commands(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--local", action="store_true", help="render in this process even when a server runs")
     say.set_defaults(run=cmd_say)
 
-    dub = sub.add_parser("dub", help="speak subtitles into an audio track aligned with their cues",
-                         description="Render every cue of an .srt or .vtt file into its time slot, fitted to the "
-                                     "slot exactly, and write the whole aligned track.")
-    dub.add_argument("input", metavar="FILE", help=".srt or .vtt subtitles to speak")
-    dub.add_argument("-v", "--voice", help="built-in, cloned or trained voice name, or a voice file")
-    dub.add_argument("-o", "--output", default="track.wav", help="output track (default track.wav)")
-    dub.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
-    add_emotion_args(dub)
-    dub.add_argument("--subtitles", metavar="FILE",
-                     help="also write the cues as placed (.srt or .vtt): a cue too short to speak runs past its end")
-    dub.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    dub.set_defaults(run=cmd_dub)
+    add_dub_command(sub)
 
     run = sub.add_parser("run", help="run a YAML job file (one job or a list)", epilog=JOB_EXAMPLE,
                          formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -38,3 +39,17 @@ def shows_errors(handler: Callable[P, R]) -> Callable[P, R]:
             raise gr.Error(f"unexpected error ({type(e).__name__}): see the server log") from None
 
     return wrapped
+
+
+def canceller(stops: dict[str, threading.Event], message: str) -> Callable[[str, gr.Request], None]:
+    """The Cancel button of a long run (training, a dub): sets the flag of the browser session's run, which it
+    reads between steps, and says `message` (an i18n key)."""
+    from vocalis.studio.webui.i18n import t
+
+    def cancel(ui_lang: str, request: gr.Request) -> None:
+        stop = stops.get(request.session_hash or "?")
+        if stop is not None:
+            stop.set()
+            gr.Info(t(message, ui_lang))
+
+    return cancel

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
+from vocalis.studio.webui.dub_strings import DUB_STRINGS
+
 LANGUAGES = {"en": "English", "zh": "中文"}
 C = TypeVar("C", bound=gr.blocks.Block)
 
@@ -299,6 +301,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.timing": ("Timing", "时长"),
     "col.seconds": ("Seconds", "秒数"),
 }
+
+STRINGS.update(DUB_STRINGS)
 
 
 def t(key: str, lang: str = "en", **values: Any) -> str:

@@ -172,7 +172,11 @@ def build_speak_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> SpeakT
     method.change(lambda m: tab.emotion_visibility(m), method,
                   [emotion_audio_box, sliders_box, emotion_text, weight], show_progress="hidden")
     timing.change(lambda m: tab.timing_visibility(m), timing, [speed, duration], show_progress="hidden")
-    timing.change(_natural_length(engine), [timing, duration, text, lang, voice], duration, show_progress="hidden")
+    # The natural length goes in only if the field is still empty when it arrives (the browser decides): a value
+    # the user typed meanwhile stays.
+    natural = gr.Number(None, visible=False)  # a component, not a State: the browser must see its value
+    timing.change(_natural_length(engine), [timing, duration, text, lang, voice], natural, show_progress="hidden") \
+        .then(None, [natural, duration], duration, js="(n, d) => (d || n === null ? d : n)")
     preview.click(shows_errors(segment_table), [text, lang, phonemes, ui_lang, max_phonemes], table)
     phonemes.change(shows_errors(segment_table), [text, lang, phonemes, ui_lang, max_phonemes], table,
                     show_progress="hidden")
@@ -233,17 +237,18 @@ def _speaker(tab: SpeakTab, engine: Engine):
     return speak
 
 
-def _natural_length(engine: Engine) -> Callable[[str, float | None, str, str, str], Any]:
-    """Exact length, once chosen with no value yet, starts at the text's natural length (not at an invalid 0)."""
+def _natural_length(engine: Engine) -> Callable[[str, float | None, str, str, str], float | None]:
+    """Exact length, once chosen with no value yet, starts at the text's natural length (not at an invalid 0);
+    None when there is nothing to fill in."""
 
     def fill(timing: str, seconds: float | None, text: str, lang: str, voice: str) -> Any:
         if timing != "duration" or seconds or not (text or "").strip():
-            return gr.update()
+            return None
         try:
             with engine.turn() as tts:
                 return round(tts.natural_seconds(SpeechRequest(text, voice=voice or AUTO_VOICE, lang=lang)), 1)
         except VocalisError:  # an unreadable text or a missing voice: left for the render to explain
-            return gr.update()
+            return None
 
     return fill
 

@@ -16,7 +16,7 @@ from vocalis.audio import to_pcm16
 from vocalis.errors import VocalisError
 from vocalis.service.vocalis import PREVIEW_SENTENCES, Vocalis
 from vocalis.studio.webui.engine import Engine, requester
-from vocalis.studio.webui.feedback import PROGRESS, shows_errors
+from vocalis.studio.webui.feedback import PROGRESS, canceller, shows_errors
 from vocalis.studio.webui.i18n import T, Translator, t
 from vocalis.voice import Voice
 from vocalis.voice.train.options import TrainingCancelled, TrainProgress
@@ -89,7 +89,7 @@ def build_train_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> TrainT
     trained = button.click(_trainer(engine, stops), [clips, transcripts, name, lang, minutes, start, overwrite,
                                                      sentence, ui_lang], [result, before, after, pair],
                            concurrency_id="train")
-    cancel.click(_canceller(stops), ui_lang, None)  # its own slot: answered while the training runs
+    cancel.click(canceller(stops, "train.cancelling"), ui_lang, None)  # its own slot: answered while the training runs
     compare.click(_comparer(engine), [pair, sentence, ui_lang], [before, after], concurrency_id="engine")
     return TrainTab(start, trained)
 
@@ -161,17 +161,6 @@ def _trainer(engine: Engine, stops: dict[str, threading.Event]):
         return [_result(voice, start_name, heard[2], ui_lang), heard[0], heard[1], (start_voice, voice.name)]
 
     return train
-
-
-def _canceller(stops: dict[str, threading.Event]):
-    def cancel(ui_lang: str, request: gr.Request) -> None:
-        """Sets the flag the training reads between steps: it stops there, keeping its checkpoint."""
-        stop = stops.get(request.session_hash or "?")
-        if stop is not None:
-            stop.set()
-            gr.Info(t("train.cancelling", ui_lang))
-
-    return cancel
 
 
 def _comparer(engine: Engine):
