@@ -70,7 +70,8 @@ def _dub_video(args: argparse.Namespace) -> None:
     if not args.quiet:
         checked = [c for c in result.cues if c.agrees is not None]
         agreed = f", emotion kept in {sum(c.agrees for c in checked)}/{len(checked)}" if checked else ""
-        detail = _summary(result)
+        detail = "; ".join(x for x in (_summary(result), f"{len(result.outside)} lines not inside their cue "
+                                       f"({_numbers(result.outside)})" if result.outside else "") if x)
         print(f"wrote {result.path} ({len(result.cues)} cues{agreed}"
               f"{'' if result.signed else ', no content credentials: mkv and webm cannot hold them'}"
               f"{': ' + detail if detail else ''})", file=sys.stderr)
