@@ -248,3 +248,19 @@ def test_the_dub_tab_shows_each_cues_emotion_and_takes_overrides(scene):
     assert table.iloc[1, 3] not in ("", "neutral")  # the angry original, read
     table.iloc[0, OVERRIDE] = "happy=0.5"
     assert _overrides(table) == {0: "happy=0.5", 2: "sad"}
+
+
+def test_an_audio_file_without_a_channel_layout_is_dubbed_into_m4a(tts, tmp_path):
+    """A plain mono wav (no stored channel layout) in, `NAME.dubbed.m4a` beside it out."""
+    import av
+    import soundfile as sf
+    from video_fixtures import RATE
+
+    wav = tmp_path / "podcast.wav"
+    sf.write(wav, soundtrack(6.0, [(1.0, Audio.load(ANGRY))]), RATE)
+    subs = tmp_path / "one.srt"
+    subs.write_text(_srt([(1.0, 4.5, "Get out of my house and never come back!")]), encoding="utf-8")
+    result = tts.dub_video(wav, subs, options=DubOptions(emotion_from="none"))
+    assert result.path == tmp_path / "podcast.dubbed.m4a" and result.signed
+    with av.open(str(result.path)) as c:
+        assert [s.type for s in c.streams] == ["audio"]

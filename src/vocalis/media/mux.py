@@ -39,6 +39,17 @@ def mux_audio(source: str | Path, target: str | Path, blocks: Iterator[np.ndarra
     import av
 
     target = Path(target)
+    try:
+        _mux(source, target, blocks, sample_rate, layout, keep_original)
+    except av.FFmpegError as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise VocalisError(f"cannot write {target.name}: {reason}") from None
+
+
+def _mux(source: str | Path, target: Path, blocks: Iterator[np.ndarray], sample_rate: int, layout: str,
+         keep_original: bool) -> None:
+    import av
+
     with av.open(str(source)) as src, av.open(str(target), "w") as out:
         video = [s for s in src.streams.video if not s.disposition & av.stream.Disposition.attached_pic][:1]
         check_container(target.suffix.lower(), video[0].codec_context.name if video else None)

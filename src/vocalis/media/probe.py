@@ -43,9 +43,13 @@ def probe(path: str | Path) -> MediaInfo:
                                    "emotion and keeps its music, so it needs the soundtrack")
             audio = container.streams.audio[0]
             duration = _duration(container)
+            # A file that stores no channel layout (a plain wav) reads as "N channels", which encoders refuse:
+            # FFmpeg's default layout for that many channels ("Nc") stands in.
+            layout = audio.layout.name
+            if layout.endswith("channels"):
+                layout = av.AudioLayout(f"{int(audio.channels)}c").name
             return MediaInfo(path, duration, video.codec_context.name if video else None,
-                             int(video.frames or 0) if video else 0, int(audio.rate), int(audio.channels),
-                             audio.layout.name)
+                             int(video.frames or 0) if video else 0, int(audio.rate), int(audio.channels), layout)
     except av.FFmpegError as e:
         reason = getattr(e, "strerror", None) or "not a container this build can read"
         raise VocalisError(f"cannot read {path.name}: {reason}") from None
