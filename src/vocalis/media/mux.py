@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vocalis.errors import VocalisError
+from vocalis.media.probe import picture_stream
 
 if TYPE_CHECKING:
     import av
@@ -51,11 +52,9 @@ def _mux(source: str | Path, target: Path, blocks: Iterator[np.ndarray], sample_
     import av
 
     with av.open(str(source)) as src, av.open(str(target), "w") as out:
-        video = [s for s in src.streams.video if not s.disposition & av.stream.Disposition.attached_pic][:1]
-        check_container(target.suffix.lower(), video[0].codec_context.name if video else None)
-        if target.suffix.lower() == ".m4a":
-            video = []
-        copied = {s: out.add_stream_from_template(s) for s in video}
+        video = picture_stream(src)
+        check_container(target.suffix.lower(), video.codec_context.name if video else None)
+        copied = {video: out.add_stream_from_template(video)} if video and target.suffix.lower() != ".m4a" else {}
         encoder = out.add_stream(AUDIO_CODECS[target.suffix.lower()], rate=sample_rate, layout=layout)
         encoder.bit_rate = _BITRATE
         if keep_original:

@@ -37,7 +37,7 @@ def probe(path: str | Path) -> MediaInfo:
         raise VocalisError(f"cannot read {path}: no such file")
     try:
         with av.open(str(path)) as container:
-            video = next((s for s in container.streams.video if not _is_cover_art(s)), None)
+            video = picture_stream(container)
             if not container.streams.audio:
                 raise VocalisError(f"{path.name} has no audio track: a video dub reads the original dialogue's "
                                    "emotion and keeps its music, so it needs the soundtrack")
@@ -55,11 +55,12 @@ def probe(path: str | Path) -> MediaInfo:
         raise VocalisError(f"cannot read {path.name}: {reason}") from None
 
 
-def _is_cover_art(stream: av.VideoStream) -> bool:
-    """An mp3's or m4a's embedded picture shows up as a one-frame video stream."""
+def picture_stream(container: av.container.InputContainer) -> av.VideoStream | None:
+    """The container's video stream, if it has one: an mp3's or m4a's embedded cover picture also shows up as a
+    (one-frame) video stream, and is not one."""
     import av
 
-    return bool(stream.disposition & av.stream.Disposition.attached_pic)
+    return next((s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic), None)
 
 
 def _duration(container: av.container.InputContainer) -> float:

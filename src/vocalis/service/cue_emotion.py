@@ -35,21 +35,30 @@ def split_override(text: str) -> tuple[str, str | None]:
 
 
 def read_sidecar(path: str | Path, cues: int) -> dict[int, str]:
-    """A YAML mapping of cue numbers (from 1) to emotion specs, as 0-based cue indices."""
-    import yaml
-
+    """A YAML file mapping cue numbers (from 1) to emotion specs, as 0-based cue indices."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise VocalisError(f"cannot read {path}: {e.strerror or e}") from None
+    return parse_sidecar(text, path.name, cues)
+
+
+def parse_sidecar(text: str, name: str, cues: int | None = None) -> dict[int, str]:
+    """YAML text mapping cue numbers (from 1, at most `cues` when known) to emotion specs, as 0-based cue
+    indices (the specs themselves unread: see `parse_spec`). `name` says where the text came from in errors."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise VocalisError(f"{path.name} is not valid YAML: {str(e).splitlines()[0]}") from None
+        raise VocalisError(f"{name} is not valid YAML: {str(e).splitlines()[0]}") from None
     if not isinstance(data, dict):
-        raise VocalisError(f"{path.name} must map cue numbers to emotions, e.g. '3: angry=0.8'")
+        raise VocalisError(f"{name} must map cue numbers to emotions, e.g. '3: angry=0.8'")
     out = {}
     for number, spec in data.items():
-        if not isinstance(number, int) or not 1 <= number <= cues:
-            raise VocalisError(f"{path.name}: {number!r} is not a cue number (the subtitles have 1-{cues})")
+        if not isinstance(number, int) or number < 1 or (cues is not None and number > cues):
+            have = f" (the subtitles have 1-{cues})" if cues is not None else ""
+            raise VocalisError(f"{name}: {number!r} is not a cue number{have}")
         out[number - 1] = str(spec)
     return out

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -83,12 +83,34 @@ class PlacedCue:
     cached: bool = False  # taken from `rendered` (an earlier run), not rendered now
 
     @property
+    def length(self) -> int:
+        return 0 if self.samples is None else len(self.samples)
+
+    @property
     def end(self) -> int:
-        return self.start + (0 if self.samples is None else len(self.samples))
+        return self.start + self.length
 
     @property
     def strained(self) -> bool:
         return self.samples is not None and not SPEED_RANGE[0] <= self.speed <= SPEED_RANGE[1]
+
+
+class Placed(Protocol):
+    """What `tally` reads of a placed cue: a `PlacedCue`, or a video dub's record of one whose audio is on disk."""
+
+    index: int
+    length: int  # samples; 0 for a silent cue
+    speed: float
+    lengthened: bool
+    delay: float
+    strained: bool
+
+
+def tally(placed: Sequence[Placed]) -> tuple[list[tuple[int, float]], list[int], list[int], list[tuple[int, float]]]:
+    """A dub's report from its placed cues: (cue, speed) strained, silent cues, lengthened cues, and (cue,
+    seconds) moved later by the cue before."""
+    return ([(c.index, c.speed) for c in placed if c.strained], [c.index for c in placed if not c.length],
+            [c.index for c in placed if c.lengthened], [(c.index + 1, c.delay) for c in placed if c.delay])
 
 
 # A cue's emotion, and a cue's audio already rendered (resuming: its samples and speed), by cue index.
@@ -121,9 +143,7 @@ def dub(
              for c in placed]
     timed = [Cue(a / rate, b / rate, c.text) for c, (a, b) in zip(cues, spans, strict=True)]
     track = np.pad(track, (0, max(spans[-1][1] - len(track), 0)))  # a silent last cue moved late
-    return DubResult(Audio(track, rate), timed, [(c.index, c.speed) for c in placed if c.strained],
-                     [c.index for c in placed if c.samples is None], [c.index for c in placed if c.lengthened],
-                     [(c.index + 1, c.delay) for c in placed if c.delay],
+    return DubResult(Audio(track, rate), timed, *tally(placed),
                      next((c.credentials for c in placed if c.credentials), None))
 
 

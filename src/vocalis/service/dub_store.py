@@ -21,11 +21,11 @@ class DubStore:
         self.folder = folder
 
     @classmethod
-    def for_inputs(cls, video: Path, subtitles: str, settings: dict) -> DubStore:
-        """The store of these inputs (the video by name, size and time, the subtitles' text, the voice and
-        options): the same dub run again finds its earlier work."""
+    def for_inputs(cls, video: Path, settings: dict) -> DubStore:
+        """The store of these inputs (the video by name, size and time; the cues, the voice and the options in
+        `settings`): the same dub run again finds its earlier work."""
         stat = video.stat()
-        key = json.dumps([str(video.resolve()), stat.st_size, stat.st_mtime_ns, subtitles, settings],
+        key = json.dumps([str(video.resolve()), stat.st_size, stat.st_mtime_ns, settings],
                          sort_keys=True, ensure_ascii=False)
         folder = data_home() / "dubbing" / hashlib.sha256(key.encode()).hexdigest()[:24]
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)

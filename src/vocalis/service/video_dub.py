@@ -18,14 +18,14 @@ from vocalis.audio import Audio
 from vocalis.errors import VocalisError
 from vocalis.media import check_container, probe
 from vocalis.service.cue_emotion import parse_spec, read_sidecar, split_override
-from vocalis.service.dub import PlacedCue, dub_voice, place_cues, spoken_text
+from vocalis.service.dub import PlacedCue, dub_voice, place_cues, tally
 from vocalis.service.dub_store import DubStore
 from vocalis.service.video_mix import DubCancelled, write_dubbed
 from vocalis.subtitles import Cue, read_subtitles
 
 if TYPE_CHECKING:
     from vocalis.emotion import Emotion
-    from vocalis.emotion.reading import EmotionReading
+    from vocalis.emotion.reading import Baseline, EmotionReading
     from vocalis.service import Vocalis
     from vocalis.trust.provenance import Credentials
     from vocalis.voice import Voice
@@ -97,7 +97,7 @@ class Placement:
 
     @classmethod
     def of(cls, cue: PlacedCue) -> Placement:
-        return cls(cue.index, cue.start, cue.end - cue.start, cue.speed, cue.lengthened, cue.delay, cue.strained)
+        return cls(cue.index, cue.start, cue.length, cue.speed, cue.lengthened, cue.delay, cue.strained)
 
 
 @dataclass(frozen=True)
@@ -152,9 +152,9 @@ def dub_video(tts: Vocalis, video: str | Path, subtitles: str | Path, output: st
         raise VocalisError(f"cannot write {out}: folder {out.parent} does not exist")
     cues, specs = _cues(subtitles, info.duration, options)
     voice = dub_voice(cues, options.voice, options.lang)
-    store = DubStore.for_inputs(info.path, Path(subtitles).read_text(encoding="utf-8-sig", errors="replace"),
-                                {"voice": voice.id, "lang": options.lang, "from": options.emotion_from,
-                                 "weight": options.emotion_weight, "specs": specs})
+    store = DubStore.for_inputs(info.path, {"cues": [(c.start, c.end, c.text) for c in cues], "voice": voice.id,
+                                            "lang": options.lang, "from": options.emotion_from,
+                                            "weight": options.emotion_weight, "specs": specs})
     try:
         originals = _read_originals(info.path, cues, options, store, say, stop)
         emotions, sources = _emotions(originals, specs, options)
@@ -279,8 +279,8 @@ def _render_lines(tts: Vocalis, cues: list[Cue], voice: Voice, lang: str, emotio
     voice_baseline = _voice_baseline(tts, voice, lang)
     placed, reports = [], []
     rate = tts.sample_rate
-    for cue in place_cues(tts, [replace(c, text=spoken_text(c.text)) for c in cues], voice, lang,
-                          emotions.__getitem__, rendered=store.line, mark_id=mark_id, who=who):
+    for cue in place_cues(tts, cues, voice, lang, emotions.__getitem__, rendered=store.line, mark_id=mark_id,
+                          who=who):
         k = cue.index
         if not cue.cached:
             store.put_line(k, cue.samples, cue.speed)
@@ -301,7 +301,7 @@ def _render_lines(tts: Vocalis, cues: list[Cue], voice: Voice, lang: str, emotio
     return placed, reports, credentials
 
 
-def _voice_baseline(tts: Vocalis, voice: Voice, lang: str):
+def _voice_baseline(tts: Vocalis, voice: Voice, lang: str) -> Baseline:
     """The dubbing voice's own neutral prosody, what its lines are read against (rendered once, unrecorded:
     it is never output)."""
     from vocalis.emotion.reading import baseline_of, prosody_of
@@ -321,8 +321,5 @@ def _result(out: Path, cues: list[Cue], placed: list[Placement], reports: list[C
     outside = [c.index for c in placed if c.length and
                (c.start < round(cues[c.index].start * rate) or c.end > round(cues[c.index].end * rate))]
     ends = [c.end for c in placed]
-    return VideoDubResult(out, reports, [(c.index, c.speed) for c in placed if c.strained],
-                          [c.index for c in placed if not c.length], [c.index for c in placed if c.lengthened],
-                          [(c.index + 1, c.delay) for c in placed if c.delay], outside,
-                          max(ends) / rate if ends else 0.0, signed)
+    return VideoDubResult(out, reports, *tally(placed), outside, max(ends) / rate if ends else 0.0, signed)
 

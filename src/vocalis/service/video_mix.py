@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vocalis.audio import Audio
 from vocalis.errors import VocalisError
 from vocalis.media import MediaInfo, audio_blocks, mux_audio
 from vocalis.service.mix import Line, mix
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from vocalis.service.dub_store import DubStore
     from vocalis.service.video_dub import Placement
     from vocalis.trust.provenance import Credentials
+
 
 class DubCancelled(VocalisError):
     """The dub was cancelled: no output was written, and its work is gone."""
@@ -60,10 +62,8 @@ def _line(placement: Placement, rate: int, mix_rate: int, store: DubStore) -> Li
     length = math.ceil(placement.length * up / down)
 
     def load() -> np.ndarray:
-        from scipy.signal import resample_poly
-
         samples, _speed = store.line(placement.index)
-        resampled = resample_poly(samples, up, down).astype(np.float32) if up != down else samples
+        resampled = Audio(samples, rate).resample(mix_rate).samples
         return np.pad(resampled, (0, max(length - len(resampled), 0)))[:length]
 
     return Line(round(placement.start * up / down), length, load)

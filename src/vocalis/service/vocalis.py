@@ -218,7 +218,8 @@ class Vocalis:
                   cancel: Callable[[], bool] | None = None, who: str | None = None) -> VideoDubResult:
         """Dub a video (or audio file) with the new lines of `subtitles`, each spoken in `options.voice` with the
         emotion the original had in the cue's window, mixed over the ducked original and muxed beside the copied
-        video stream into `output` (default NAME.dubbed.mp4 beside the video). See `service.video_dub`."""
+        video stream into `output` (default NAME.dubbed.mp4 beside the video, NAME.dubbed.m4a beside an audio file).
+        See `service.video_dub`."""
         from vocalis.service.video_dub import dub_video
 
         return dub_video(self, video, subtitles, output, options, progress, cancel, who)

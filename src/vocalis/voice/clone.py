@@ -38,7 +38,7 @@ from vocalis.errors import VoiceError
 from vocalis.text.vocab import vocab as token_ids
 from vocalis.voice.builtin import builtin_voices
 from vocalis.voice.reference import Reference, prepare_reference
-from vocalis.voice.voice import PROSODY, TIMBRE, Voice
+from vocalis.voice.voice import PROSODY, TIMBRE, Voice, style_row
 
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import AcousticModel, Encoded, Prosody
@@ -236,7 +236,7 @@ class Cloner:
         score, metric = (cer, "CER") if lang == "zh" else (wer, "WER")
 
         def error_rate(probe: _Probe) -> tuple[float, Audio]:
-            audio = probe.render(style[min(max(probe.n_ids, 1), len(style)) - 1], pitch)
+            audio = probe.render(style_row(style, probe.n_ids), pitch)
             if np.mean(np.abs(audio.samples) > 0.99) > 1e-3:  # clipped: broken whatever Whisper hears
                 return 1.0, audio
             return score(probe.text, transcribe(audio, lang=lang)), audio

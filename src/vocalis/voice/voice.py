@@ -53,7 +53,7 @@ class Voice:
 
     def style_for(self, n_phonemes: int) -> np.ndarray:
         """The 256-d style for an utterance of `n_phonemes` phonemes."""
-        return self.style[min(max(n_phonemes, 1), len(self.style)) - 1]
+        return style_row(self.style, n_phonemes)
 
     @property
     def id(self) -> str:
@@ -168,3 +168,9 @@ class Voice:
         if header.get("adapter_sha256") != voice.adapter_digest:
             raise VoiceError(f"{path} is damaged: its adapter does not match the hash it was saved with")
         return voice
+
+
+def style_row(style: np.ndarray, n_phonemes: int) -> np.ndarray:
+    """The row of a style table ([n, 256]: a row per utterance length, as Kokoro's packs hold them) that an
+    utterance of `n_phonemes` phonemes speaks with; a one-row style serves every length."""
+    return style[min(max(n_phonemes, 1), len(style)) - 1]

@@ -13,11 +13,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from vocalis.errors import VocalisError
 from vocalis.service.access import check_voice_name
 from vocalis.studio.api.auth import account
 from vocalis.studio.api.errors import ApiError
 from vocalis.studio.api.jobqueue import JobQueue, JobRecord
-from vocalis.studio.api.jobs import job_view
+from vocalis.studio.api.jobs import job_view, owner_of, visible_job
 from vocalis.studio.api.limits import BodyLimits, size_text
 from vocalis.studio.api.uploads import saved_upload, upload_path
 from vocalis.studio.api.worker import DUB_REPORT, JobWorker
@@ -42,15 +43,19 @@ def dubbing_routes(queue: JobQueue, worker: JobWorker, limits: BodyLimits) -> AP
               format: Annotated[Literal["mp4", "mov", "mkv", "webm", "m4a"], Form()] = "mp4") -> JSONResponse:
         """Dub a video with new lines in `voice`, each carrying the emotion of the original actor in its cue
         (or the cue's own `{angry=0.8}`), as a job with progress per cue. Consent rules apply as everywhere."""
-        from vocalis.service.cue_emotion import parse_spec
+        from vocalis.service.cue_emotion import parse_sidecar, parse_spec
         from vocalis.trust.consent import require_consent
         from vocalis.voice import resolve_voice
 
         if voice != "default":
             check_voice_name(voice, account(request))  # another key's voice is not there to dub with
             require_consent(resolve_voice(voice))
-        if emotions:
-            _check_emotions(emotions, parse_spec)
+        if emotions:  # read now: a typo fails the request, not the job an hour later
+            try:
+                for spec in parse_sidecar(emotions, "emotions").values():
+                    parse_spec(spec)
+            except VocalisError as e:
+                raise ApiError(400, str(e), param="emotions") from None
         staged = Path(tempfile.mkdtemp(dir=queue.folder, prefix=".upload-"))
         names = []
         for k, (upload, field) in enumerate(((video, "video"), (subtitles, "subtitles"))):
@@ -64,16 +69,15 @@ def dubbing_routes(queue: JobQueue, worker: JobWorker, limits: BodyLimits) -> AP
                 "lang": lang, "emotion_from": emotion_from, "emotion_weight": emotion_weight,
                 "emotions": "emotions.yaml" if emotions else None, "keep_original_audio": keep_original_audio,
                 "suffix": f".{format}", "media_type": MEDIA_TYPES[f".{format}"]}
-        record = queue.submit(_owner(request), "dub", spec, total=0, files=staged)
+        record = queue.submit(owner_of(request), "dub", spec, total=0, files=staged)
         worker.wake()
         return JSONResponse(dub_view(record, queue), status_code=202, headers={"Location": f"/v1/dub/{record.id}"})
 
     @router.get("/{job_id}")
     def state(request: Request, job_id: str) -> dict[str, Any]:
         """The dub's status and progress, and each cue rendered so far: emotion found, emotion heard, agreement."""
-        job = queue.get(job_id)
-        owner = _owner(request)
-        if job is None or job.kind != "dub" or (owner is not None and job.owner != owner):
+        job = visible_job(queue, request, job_id)
+        if job.kind != "dub":
             raise ApiError(404, f"no dub job {job_id!r} (POST /v1/dub starts one)")
         return dub_view(job, queue)
 
@@ -85,24 +89,3 @@ def dub_view(job: JobRecord, queue: JobQueue) -> dict[str, Any]:
     report = queue.job_folder(job.id) / DUB_REPORT
     view["cues"] = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else []
     return view
-
-
-def _check_emotions(text: str, parse: Any) -> None:
-    """The sidecar's specs, read now: a typo fails the request, not the job an hour later."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ApiError(400, f"emotions is not valid YAML: {str(e).splitlines()[0]}", param="emotions") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "emotions must map cue numbers to emotions, e.g. '3: angry=0.8'", param="emotions")
-    for number, spec in data.items():
-        parse(str(spec))
-        if not isinstance(number, int):
-            raise ApiError(400, f"emotions: {number!r} is not a cue number", param="emotions")
-
-
-def _owner(request: Request) -> str | None:
-    key = getattr(request.state, "api_key", None)
-    return key.name if key else None

@@ -40,7 +40,7 @@ def job_routes(queue: JobQueue, worker: JobWorker) -> APIRouter:
         if media_type not in _BODY_TYPES:
             raise ApiError(415, f"content type {media_type or 'none'!r} is not a job: send application/json "
                                 f"(a text), application/yaml or application/jsonl (a batch)", param="content-type")
-        owner = _owner(request)
+        owner = owner_of(request)
         if queue.pending(owner) >= MAX_PENDING:
             raise ApiError(429, f"{MAX_PENDING} jobs are already queued or running for you: wait for some to "
                                 "finish, or cancel some", headers={"Retry-After": "60"})
@@ -57,17 +57,17 @@ def job_routes(queue: JobQueue, worker: JobWorker) -> APIRouter:
     @router.get("")
     def list_jobs(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         """Your jobs, newest first."""
-        return {"object": "list", "data": [job_view(j) for j in queue.list(_owner(request), limit)]}
+        return {"object": "list", "data": [job_view(j) for j in queue.list(owner_of(request), limit)]}
 
     @router.get("/{job_id}")
     def status(request: Request, job_id: str) -> dict[str, Any]:
         """Status (queued, running, done, failed, cancelled), progress and errors."""
-        return job_view(_visible(queue, request, job_id))
+        return job_view(visible_job(queue, request, job_id))
 
     @router.get("/{job_id}/result", response_class=FileResponse)
     def result(request: Request, job_id: str) -> FileResponse:
         """The audio (a text job) or a zip of the outputs (a batch), once written."""
-        job = _visible(queue, request, job_id)
+        job = visible_job(queue, request, job_id)
         if job.result is None:
             raise ApiError(409, f"job {job_id} has no result ({job.status}): poll GET /v1/jobs/{job_id} "
                                 "until it is done")
@@ -79,7 +79,7 @@ def job_routes(queue: JobQueue, worker: JobWorker) -> APIRouter:
     @router.delete("/{job_id}")
     def cancel(request: Request, job_id: str) -> dict[str, Any]:
         """Cancel a queued or running job; remove a finished one and its result."""
-        job = _visible(queue, request, job_id)
+        job = visible_job(queue, request, job_id)
         if queue.cancel(job_id):
             return job_view(queue.get(job_id) or job)
         queue.delete(job_id)
@@ -121,14 +121,16 @@ def _checked_text_job(body: bytes, account: Account) -> dict[str, Any]:
     return request.model_dump()
 
 
-def _owner(request: Request) -> str | None:
+def owner_of(request: Request) -> str | None:
+    """The key a request came with, which owns what it submits (None on a server without keys)."""
     key = getattr(request.state, "api_key", None)
     return key.name if key else None
 
 
-def _visible(queue: JobQueue, request: Request, job_id: str) -> JobRecord:
+def visible_job(queue: JobQueue, request: Request, job_id: str) -> JobRecord:
+    """The job `job_id` if the request's key may see it (its own; every job on a server without keys)."""
     job = queue.get(job_id)
-    owner = _owner(request)
+    owner = owner_of(request)
     if job is None or (owner is not None and job.owner != owner):  # another key's job is not yours to see
         raise ApiError(404, f"no job {job_id!r} (GET /v1/jobs lists yours)")
     return job

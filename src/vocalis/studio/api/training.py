@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from vocalis.studio.api.auth import account
 from vocalis.studio.api.errors import ApiError
 from vocalis.studio.api.jobqueue import JobQueue, JobRecord
-from vocalis.studio.api.jobs import job_view
+from vocalis.studio.api.jobs import job_view, owner_of
 from vocalis.studio.api.limits import BodyLimits, size_text
 from vocalis.studio.api.uploads import saved_upload, upload_path
 from vocalis.studio.api.worker import JobWorker
@@ -51,7 +51,7 @@ def training_routes(queue: JobQueue, worker: JobWorker, limits: BodyLimits) -> A
         if len(clips) > MAX_CLIPS:
             raise ApiError(400, f"{len(clips)} clips: send at most {MAX_CLIPS} (join short ones)", param="clips")
         table = parse_transcripts(transcripts, "transcripts") if transcripts else None
-        owner = _owner(request)
+        owner = owner_of(request)
         staged = Path(tempfile.mkdtemp(dir=queue.folder, prefix=".upload-"))
         names = []
         for k, upload in enumerate(clips):
@@ -99,12 +99,7 @@ def _eta(job: JobRecord) -> float | None:
 
 
 def _latest(queue: JobQueue, request: Request, name: str) -> JobRecord:
-    for job in queue.list(_owner(request), 1000):
+    for job in queue.list(owner_of(request), 1000):
         if job.kind == "train" and job.spec["name"] == name:
             return job
     raise ApiError(404, f"no training of {name!r} found (POST /v1/voices/{name}/train starts one)")
-
-
-def _owner(request: Request) -> str | None:
-    key = getattr(request.state, "api_key", None)
-    return key.name if key else None

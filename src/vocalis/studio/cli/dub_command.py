@@ -132,7 +132,8 @@ def add_dub_command(sub: argparse._SubParsersAction) -> None:
     dub.add_argument("input", metavar="FILE", help=".srt or .vtt subtitles to speak, or with --subs a video")
     dub.add_argument("--subs", metavar="SUBTITLES", help="the new lines, timed to the video (.srt or .vtt)")
     dub.add_argument("-v", "--voice", help="built-in, cloned or trained voice name, or a voice file")
-    dub.add_argument("-o", "--output", help="output (default track.wav; for a video NAME.dubbed.mp4 beside it)")
+    dub.add_argument("-o", "--output", help="output (default track.wav; with --subs NAME.dubbed.mp4 beside the video, "
+                                            "or NAME.dubbed.m4a for an audio file)")
     dub.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
     add_emotion_args(dub)
     video = dub.add_argument_group("video dub (with --subs)")
