@@ -96,8 +96,9 @@ _SPREAD_BASELINE = np.array([1.83, 0.30, 2.72])
 _ROWS = np.array([[r.pitch_st, np.log(r.pitch_range), r.effort_db] for r in ROWS.values()])
 
 
-def _population(sex: str) -> Norm:
-    return _NORMS[sex]
+def _population(f0_hz: float) -> Norm:
+    """The neutral norm of the sex group a voice of this pitch belongs to."""
+    return _NORMS["male" if f0_hz < _SEX_SPLIT_HZ else "female"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class Baseline:
         baseline takes every window, and a two-group one splits near the population's 155 Hz."""
         measured = [g for g in self.groups.values() if g.windows]
         if not measured:
-            return _population("male" if f0_hz < _SEX_SPLIT_HZ else "female")
+            return _population(f0_hz)
         return min(measured, key=lambda g: abs(np.log(f0_hz / g.f0_hz)))
 
 
@@ -134,7 +135,7 @@ def baseline_of(prosodies: Sequence[ClipProsody], own: bool = False, one_speaker
         if not own_windows:
             continue
         f0 = float(np.median([p.f0_hz for p in own_windows]))
-        prior = _population("male" if f0 < _SEX_SPLIT_HZ else "female")
+        prior = _population(f0)
         w = 1.0 if own else len(own_windows) / (len(own_windows) + _PRIOR_WINDOWS)
 
         def shrink(values: list[float], norm: float, log: bool, w: float = w) -> float:
