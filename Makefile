@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := espeak-ng libsndfile1
 
-.PHONY: demo test test-fast install apt browser bench clean
+.PHONY: demo test test-fast install apt browser js bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v espeak-ng >/dev/null || $(MAKE) apt
@@ -26,6 +26,14 @@ apt:
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PKGS)
 
+# The npm tools the market's tests check against (a real IPFS UnixFS importer), from js/package-lock.json.
+js: js/node_modules/.installed
+
+js/node_modules/.installed: js/package.json js/package-lock.json
+	@command -v npm >/dev/null || $(MAKE) apt APT_PKGS="nodejs npm"
+	cd js && npm ci --silent --no-audit --no-fund
+	touch $@
+
 # Debian's Chromium, which the web UI's browser tests drive (Playwright downloads no browser here), and a
 # small Chinese font so that the screenshots of the Chinese interface show characters, not boxes.
 browser:
@@ -38,7 +46,7 @@ demo: $(STAMP)
 	$(BIN)/vocalis say "你好，欢迎使用语音工作室，今天天气很好。" -o out/demo_zh.wav
 	@echo "Wrote out/demo_en.wav and out/demo_zh.wav"
 
-test: $(STAMP) browser
+test: $(STAMP) browser js
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q
 
@@ -52,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/tones.py
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) out js/node_modules

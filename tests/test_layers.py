@@ -18,7 +18,7 @@ LAYERS = [
     {"audio", "text", "media"},
     {"acoustic", "asr"},
     {"emotion", "voice"},
-    {"trust"},
+    {"trust", "market"},
     {"engine", "subtitles"},
     {"service"},
     {"vocalis"},  # the package's own __init__: the Python API's short names

@@ -44,3 +44,12 @@ class LanguageError(VocalisError):
 class ConsentError(VocalisError):
     """A cloned voice that may not speak: no consent from the person it copies, consent revoked, or a consent
     check that failed (the HTTP API answers 403)."""
+
+
+class PackageError(VocalisError):
+    """A voice package that cannot be read (not a package, unreadable): the CLI's `package verify` exits 2."""
+
+
+class PackageTampered(PackageError):
+    """A voice package whose bytes or signature do not check: changed after signing, or signed by another key
+    (`package verify` exits 1)."""

@@ -19,6 +19,8 @@ from vocalis.service.request import SEGMENT_PHONEMES, EmotionSpec, SpeechRequest
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import AcousticModel
     from vocalis.emotion import Emotion
+    from vocalis.market.package import Package
+    from vocalis.service.packaging import PackageOptions
     from vocalis.service.video_dub import CueEmotion, DubOptions, DubProgress, VideoDubResult
     from vocalis.trust.provenance import Credentials
     from vocalis.voice import Voice
@@ -241,6 +243,15 @@ class Vocalis:
         from vocalis.voice.train.intake import check_corpus
 
         return check_corpus(clips, lang, transcripts, progress or (lambda _m: None))
+
+    def package(self, name: str, output: str | Path | None = None, options: PackageOptions | None = None,
+                account: Account = LOCAL) -> tuple[Path, Package]:
+        """The library voice `name` as a signed market package (`.vvp`, default NAME.vvp), with a watermarked
+        sample and `options`' listing and licence; its owner must have consented. Returns the file and the
+        package read back (its CID, listing, licence). `service.packaging` also verifies and imports them."""
+        from vocalis.service.packaging import export_package
+
+        return export_package(self, name, output, options, account)
 
 
 def request_of(text: str, voice: str | Path | Voice | None = None, **fields: Any) -> SpeechRequest:
