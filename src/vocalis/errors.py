@@ -53,3 +53,16 @@ class PackageError(VocalisError):
 class PackageTampered(PackageError):
     """A voice package whose bytes or signature do not check: changed after signing, or signed by another key
     (`package verify` exits 1)."""
+
+
+class MarketError(VocalisError):
+    """A market request that cannot be done as asked (unknown voice or licence, a listing not the caller's)."""
+
+
+class PaymentRequired(MarketError):
+    """No licence, or a balance too small for the use: nothing is rendered (the HTTP API answers 402)."""
+
+
+class LicenceRefused(MarketError):
+    """A licence that does not allow this use: expired, revoked, over its quota, a forbidden use, a voice
+    delisted (the HTTP API answers 403)."""
