@@ -14,15 +14,16 @@ from vocalis.errors import PackageError
 from vocalis.home import data_home, private_file
 
 
-def key_path() -> Path:
-    folder = data_home() / "market"
-    folder.mkdir(exist_ok=True, mode=0o700)
-    return folder / "creator-ed25519.pem"
+def key_path(account: str | None = None) -> Path:
+    """The key of this machine's user (`account` None), or of an API key's account on a server."""
+    folder = data_home() / "market" / "keys"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / f"{'key-' + account if account else 'local'}.ed25519.pem"
 
 
-def creator_key(path: Path | None = None) -> Ed25519PrivateKey:
-    """This machine's creator key (made on first use): it signs every package exported here."""
-    path = path or key_path()
+def creator_key(account: str | None = None) -> Ed25519PrivateKey:
+    """A creator's signing key (made on first use): this machine's user's, or an API key's on a server."""
+    path = key_path(account)
     if not path.is_file() or not path.stat().st_size:
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -37,6 +37,17 @@ class PackageOptions:
 def export_package(tts: Vocalis, name: str, output: str | Path | None = None,
                    options: PackageOptions | None = None, account: Account = LOCAL) -> tuple[Path, Package]:
     """Package the library voice `name` (its owner's, with consent) into `output` (default NAME.vvp)."""
+    data = package_voice(tts, name, options, account)
+    package = read_package(data)
+    path = Path(output) if output else Path(f"{package.listing.name}.vvp")
+    _write_atomically(path, data)
+    return path, package
+
+
+def package_voice(tts: Vocalis, name: str, options: PackageOptions | None = None,
+                  account: Account = LOCAL) -> bytes:
+    """The signed package of the library voice `name` (its owner's, with consent), also kept in the package
+    store by its CID."""
     from vocalis.acoustic.assets import model_sha256
     from vocalis.market.keys import creator_key
     from vocalis.market.store import package_store
@@ -47,17 +58,16 @@ def export_package(tts: Vocalis, name: str, output: str | Path | None = None,
     voice = owned_voice(name, account)
     consent = _consent_sha256(voice)
     text = options.sample_text or PREVIEW_SENTENCES.get(voice.language, PREVIEW_SENTENCES["en"])
-    sample = encode(tts.synthesize(text, voice, lang=voice.language, who=account.key), "wav")
+    who = f"key:{account.key}" if account.key else None
+    sample = encode(tts.synthesize(text, voice, lang=voice.language, who=who), "wav")
     listing = Listing(name=voice.name, languages=(voice.language,), description=options.description or
                       voice.description, gender=options.gender, age=options.age, tags=tuple(options.tags),
                       sample_text=text)
     data = build_package(listing, options.licence, f"voice{voice.suffix}", _voice_bytes(voice), sample,
                          voice_id=voice.id, base_model_sha256=model_sha256(), consent_sha256=consent,
-                         key=creator_key())
-    path = Path(output) if output else Path(f"{voice.name}.vvp")
-    _write_atomically(path, data)
+                         key=creator_key(account.key))
     package_store().put(data)
-    return path, read_package(data)
+    return data
 
 
 def verify_package(path: str | Path) -> Package:

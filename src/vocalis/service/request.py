@@ -13,6 +13,7 @@ from vocalis.voice_names import DEFAULT_VOICE_NAMES, OPENAI_VOICES
 
 if TYPE_CHECKING:
     from vocalis.emotion import Emotion
+    from vocalis.service.market import MarketUse
     from vocalis.voice import Voice
 
 LANGS = ("auto", "en", "zh")
@@ -86,6 +87,7 @@ class SpeechRequest:
     format: str = "wav"
     subtitles: str | None = None
     low_latency: bool = False  # the first segment in parts, for a listener (see acoustic.pieces)
+    market: MarketUse | None = None  # the licence a `market:CID` voice speaks under (see service.market)
     _voice: Voice | None = field(default=None, compare=False, repr=False)  # an in-memory Voice (Python only)
 
     @classmethod
@@ -125,11 +127,14 @@ class SpeechRequest:
 
     def resolve_voice(self) -> Voice:
         """The Voice to speak with (loaded from the library or a file; no model needed)."""
+        from vocalis.service.market import market_cid, market_voice
         from vocalis.text import detect_language
         from vocalis.voice import default_voice, resolve_voice
 
         if self._voice is not None:
             return self._voice
+        if (cid := market_cid(self)) is not None:
+            return market_voice(cid)
         name = self.voice_name
         if name is None:
             return default_voice(detect_language(self.text[:2000]) if self.lang == "auto" else self.lang)
@@ -140,8 +145,11 @@ class SpeechRequest:
         emotion = None
         if self.emotion is not None:
             emotion = {k: v for k, v in vars(self.emotion).items() if v is not None}
-        return {"lang": self.lang, "speed": self.speed, "duration": self.duration, "pause_scale": self.pause_scale,
-                "max_phonemes": self.max_phonemes, "low_latency": self.low_latency, "emotion": emotion}
+        params = {"lang": self.lang, "speed": self.speed, "duration": self.duration, "pause_scale": self.pause_scale,
+                  "max_phonemes": self.max_phonemes, "low_latency": self.low_latency, "emotion": emotion}
+        if self.market is not None:  # `verify` of the output then names the licence (and the buyer: `who`)
+            params["licence"] = self.market.licence
+        return params
 
 
 def format_of(path: str | Path) -> str:

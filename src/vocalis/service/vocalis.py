@@ -12,6 +12,7 @@ from vocalis.audio import Audio
 from vocalis.engine import Chunk, Engine, Plan
 from vocalis.errors import LanguageError, VocalisError, VoiceExists
 from vocalis.service.access import LOCAL, Account, owned_by
+from vocalis.service.market import authorise_use, market_cid, metered
 from vocalis.service.marks import fixed_mark_id, on_record
 from vocalis.service.render import MemorySink, RenderProgress, RenderResult, Sink, deliver
 from vocalis.service.request import SEGMENT_PHONEMES, EmotionSpec, SpeechRequest
@@ -82,11 +83,13 @@ class Vocalis:
         the request is appended to the audit log with `who` made it (default: the local user). `mark_id`:
         the watermark id to use instead of the engine's (a video dub marks all its lines with one id)."""
         voice = self.check(request)
+        use = authorise_use(request, request.market, who) if market_cid(request) else None
         emotion = request.emotion.resolve() if request.emotion else None
         lines = self.engine.lines(request.text, request.lang, request.max_phonemes, request.pause_scale)
         plan = Plan(lines, voice, request.speed, emotion, request.duration, request.low_latency)
-        return on_record(self.engine.render(plan), "synthesis", voice, request.text, request.params(), who,
-                         self.mark_id if mark_id is None else mark_id)
+        chunks = on_record(self.engine.render(plan), "synthesis", voice, request.text, request.params(), who,
+                           self.mark_id if mark_id is None else mark_id)
+        return chunks if use is None else metered(chunks, request, use, who)
 
     def render(self, request: SpeechRequest, sink: Sink | None = None, who: str | None = None,
                progress: Callable[[RenderProgress], None] | None = None) -> RenderResult:

@@ -57,6 +57,8 @@ class VerifyReport:
         for r in self.records:
             text = r.text if r.text is not None else f"(text kept as SHA-256 {r.text_sha256[:16]}...)"
             lines.append(f"  audit record #{r.seq}: {r.event} on {r.time} by {r.who}, voice {r.voice}: {text!r}")
+            if r.params.get("licence"):  # a market voice: the buyer is `who`
+                lines.append(f"  market use under licence {r.params['licence']}, bought by {r.who}")
         if self.marks.id is not None and not self.records:
             lines.append("  audit record: none in this log (made on another installation?)")
         if self.records:

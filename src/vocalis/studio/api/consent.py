@@ -80,10 +80,11 @@ def consent_routes(lock: EngineLock, limits: BodyLimits) -> APIRouter:
     @router.delete("/{name}/consent")
     def revoke_consent(name: str, request: Request) -> dict[str, Any]:
         """Withdraw consent: the voice stops working everywhere (a new consent can restore it). The voice owner's
-        or an operator's right; the audit log records who revoked it."""
-        from vocalis.trust.consent import revoke
+        or an operator's right; the audit log records who revoked it. Its market listings go, and with them
+        every licence."""
+        from vocalis.service.market import revoke_consent
 
-        record = revoke(owned_voice(name, account(request)), requester(request))
+        record = revoke_consent(owned_voice(name, account(request)), requester(request))
         return {"voice": name, "consent": "revoked", "record": _record_json(record)}
 
     return router

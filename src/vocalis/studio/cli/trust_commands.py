@@ -81,8 +81,10 @@ def cmd_consent(args: argparse.Namespace) -> int:
         print(f"written consent for {voice.name!r} granted by {record.granted_by} "
               f"(document SHA-256 {record.evidence['document_sha256'][:16]}...)")
     elif args.action == "revoke":
-        consent.revoke(voice, local_user())
-        print(f"consent for {voice.name!r} revoked: the voice no longer works anywhere")
+        from vocalis.service.market import revoke_consent
+
+        revoke_consent(voice, local_user())
+        print(f"consent for {voice.name!r} revoked: the voice no longer works anywhere (and is off the market)")
     elif args.action == "show":
         record = consent.consent_for(voice)
         if record is None and not consent.is_builtin(voice):

@@ -117,7 +117,7 @@ def _wire_voice_management(library: LibraryTab, c: _VoiceControls, ui_lang: gr.R
 
     @shows_errors
     def revoke_selected(lang: str, name: str | None, speak_voice: str | None, request: gr.Request) -> list[Any]:
-        from vocalis.trust.consent import revoke as revoke_consent
+        from vocalis.service.market import revoke_consent
 
         if name is None:  # the confirmation was declined
             return library.refresh_voices(lang, None, speak_voice)
