@@ -11,7 +11,8 @@ from vocalis.errors import LicenceRefused, PaymentRequired
 from vocalis.market.ledger import PLATFORM, balance, deposit, reconcile, statement
 from vocalis.market.licence import LicenceTerms
 from vocalis.market.registry import browse, grant, licence
-from vocalis.service.market import MarketUse, publish_voice, revoke_consent
+from vocalis.service.market import MarketUse, revoke_consent
+from vocalis.service.marketplace import Market
 from vocalis.service.packaging import PackageOptions
 from vocalis.service.request import SpeechRequest
 from vocalis.text.error_rate import wer
@@ -33,7 +34,7 @@ def listed(tts, tmp_path):
     document = tmp_path / "consent.pdf"
     document.write_bytes(b"%PDF-1.4 ana authorises a synthetic copy of her voice")
     grant_written(voice, document, "user:operator")
-    item = publish_voice(tts, "ana", PackageOptions(gender="female", licence=TERMS), who="key:ana")
+    item = Market("key:ana").publish(tts, "ana", PackageOptions(gender="female", licence=TERMS))
     return voice, item
 
 
@@ -89,3 +90,31 @@ def test_revoked_consent_stops_use_at_once(tts, listed):
     with pytest.raises(LicenceRefused, match="taken off the market"):
         _speak(tts, item.cid, MarketUse(held.id))
     assert browse() == [] and licence(held.id).revoked_at
+
+
+def test_the_cli_publishes_licenses_speaks_and_shows_earnings(tts, tmp_path, capsys, monkeypatch):
+    from vocalis.studio.cli import main
+    from vocalis.trust.audit import local_user
+
+    voice = Voice(name="ben", style=default_voice("en").style, pitch_scale=0.95, meta={"source": "clone"})
+    save_voice(voice)
+    document = tmp_path / "consent.pdf"
+    document.write_bytes(b"%PDF-1.4 ben authorises a synthetic copy of his voice")
+    grant_written(voice, document, "user:operator")
+    assert main(["market", "publish", "ben", "--per-use", "2000", "--tag", "news", "--gender", "male"]) == 0
+    cid = capsys.readouterr().out.split()[1]
+    assert main(["market", "list", "--tag", "news"]) == 0 and cid in capsys.readouterr().out
+    assert main(["market", "license", cid]) == 0
+    licence_id = capsys.readouterr().out.strip()
+    out = tmp_path / "news.wav"
+    assert main(["market", "use", cid, TEXT, "--licence", licence_id, "-o", str(out)]) == 2  # no funds yet
+    assert "add funds" in capsys.readouterr().err and not out.exists()
+    assert main(["market", "deposit", "10000"]) == 0
+    assert main(["market", "use", cid, TEXT, "--licence", licence_id, "-o", str(out), "--lang", "en"]) == 0
+    assert out.is_file()
+    capsys.readouterr()
+    assert main(["market", "earnings"]) == 0
+    shown = capsys.readouterr().out
+    # The local user is creator and buyer here: 2,000 spent, 1,600 earned back, so 8,400 + 1,600 = 9,600.
+    assert f"{local_user()}: balance 9600 wei, earned 1600 wei, spent 2000 wei" in shown, shown
+    assert main(["market", "books"]) == 0 and "chain intact" in capsys.readouterr().out

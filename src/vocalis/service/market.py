@@ -16,10 +16,7 @@ from vocalis.errors import LicenceRefused, PaymentRequired
 
 if TYPE_CHECKING:
     from vocalis.engine import Chunk
-    from vocalis.market.registry import Published
-    from vocalis.service.packaging import PackageOptions
     from vocalis.service.request import SpeechRequest
-    from vocalis.service.vocalis import Vocalis
     from vocalis.trust.consent import ConsentRecord
     from vocalis.voice.voice import Voice
 
@@ -81,18 +78,6 @@ def metered(chunks: Iterator[Chunk], request: SpeechRequest, use: MarketUse, who
         yield chunk
     charge(use.licence, buyer_of(who), len(request.text), round(seconds, 3), mark_id,
            use.idempotency_key or uuid.uuid4().hex, use.use)
-
-
-def publish_voice(tts: Vocalis, name: str, options: PackageOptions, who: str | None = None) -> Published:
-    """Package a consenting owner's voice (see `packaging`), keep the package by CID and list it."""
-    from vocalis.market.package import read_package
-    from vocalis.market.registry import publish
-    from vocalis.service.access import LOCAL, Account
-    from vocalis.service.packaging import package_voice
-
-    account = Account(key=who.removeprefix("key:")) if who and who.startswith("key:") else LOCAL
-    package = read_package(package_voice(tts, name, options, account))
-    return publish(package.cid, buyer_of(who), name, package.voice_id, package.listing, package.licence)
 
 
 def revoke_consent(voice: Voice, who: str) -> ConsentRecord:

@@ -1,97 +1,164 @@
-"""`vocalis package`: voices as signed, content-addressed packages (`.vvp`) for the market: export, verify,
-import."""
+"""`vocalis market`: publish a consenting voice, browse, license, pay in, speak with a licensed voice, see
+earnings, withdraw, and check the books. This machine's account is `user:NAME`; amounts are in wei."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from vocalis.errors import PackageError, PackageTampered
-
 if TYPE_CHECKING:  # imported when a command runs: `vocalis --help` stays quick
-    from vocalis.market.package import Package
+    from vocalis.market.registry import Published
 
 
-def cmd_export(args: argparse.Namespace) -> None:
-    from vocalis.market.licence import LicenceTerms
+def cmd_publish(args: argparse.Namespace) -> None:
     from vocalis.service import Vocalis
-    from vocalis.service.packaging import PackageOptions
+    from vocalis.service.marketplace import Market
+    from vocalis.studio.cli.package_commands import package_options
 
-    licence = LicenceTerms(per_use=args.per_use, per_1k_chars=args.per_1k_chars,
-                           subscription_per_30_days=args.subscription, buyout=args.buyout,
-                           quota_chars=args.quota_chars, uses=tuple(args.uses), expires=args.expires)
-    options = PackageOptions(description=args.description, gender=args.gender, age=args.age,
-                             tags=tuple(args.tag), sample_text=args.sample_text, licence=licence)
-    path, package = Vocalis().package(args.voice, args.output, options)
-    _show(package)
-    print(f"wrote {path} ({package.size / 1024:.0f} KB), signed by this machine's creator key", file=sys.stderr)
+    item = Market().publish(Vocalis(), args.voice, package_options(args))
+    _show(item)
+    print(f"published {args.voice} as {item.cid}", file=sys.stderr)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from vocalis.service.packaging import verify_package
+def cmd_list(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
 
-    try:
-        package = verify_package(args.file)
-    except PackageTampered as e:
-        print(f"invalid: {e}", file=sys.stderr)
-        return 1
-    except PackageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    _show(package)
-    print("valid: every file matches the manifest and the creator's signature holds", file=sys.stderr)
-    return 0
+    found = Market.browse(args.lang, args.gender, args.tag, args.max_per_use, args.query)
+    for item in found:
+        terms, listing = item.terms, item.listing
+        print(f"{item.cid}  {listing.name:<14} {','.join(listing.languages):<5} {listing.gender or '-':<7} "
+              f"{terms.per_use} wei/use + {terms.per_1k_chars} wei/1k chars  {' '.join(listing.tags)}")
+    if not found:
+        print("no voice on the market matches", file=sys.stderr)
 
 
-def cmd_import(args: argparse.Namespace) -> None:
-    from vocalis.service.packaging import import_package
+def cmd_show(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
 
-    voice = import_package(args.file, args.name, overwrite=args.force)
-    print(f"imported voice {voice.name!r} from package {voice.meta['package']['cid']}. It speaks once its "
-          f"consent is on record here (`vocalis consent record {voice.name}`)", file=sys.stderr)
+    _show(Market.show(args.cid))
 
 
-def _show(package: Package) -> None:
-    listing, licence = package.listing, package.licence
-    print(f"cid       {package.cid}\nvoice     {listing.name} ({', '.join(listing.languages)})"
-          f"{' ' + listing.description if listing.description else ''}\ncreator   {package.creator}\n"
-          f"consent   sha256 {package.consent_sha256}\nlicence   {licence.per_use} wei per use + "
-          f"{licence.per_1k_chars} wei per 1,000 characters; uses: {', '.join(licence.uses)}"
-          f"{'; expires ' + licence.expires if licence.expires else ''}")
+def cmd_license(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    held = Market().license(args.cid, args.kind)
+    ends = f", until {held.expires_at}" if held.expires_at else ""
+    print(held.id)
+    print(f"licence {held.id} ({held.kind}{ends}). Speak with it:\n  vocalis market use {args.cid} --licence "
+          f"{held.id} \"TEXT\" -o out.wav", file=sys.stderr)
+
+
+def cmd_use(args: argparse.Namespace) -> None:
+    from vocalis.service import FileSink, SpeechRequest, Vocalis
+    from vocalis.service.market import MarketUse
+
+    sink = FileSink(args.output)
+    request = SpeechRequest(args.text, voice=f"market:{args.cid}", lang=args.lang, format=sink.format,
+                            market=MarketUse(args.licence, args.use, args.request_key))
+    result = Vocalis().render(request, sink)
+    print(f"wrote {args.output} ({result.seconds:.2f} s), charged to licence {args.licence}", file=sys.stderr)
+
+
+def cmd_deposit(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    market = Market()
+    market.deposit(args.amount)
+    print(f"{market.account}: balance {market.earnings().balance} wei", file=sys.stderr)
+
+
+def cmd_earnings(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    books = Market().earnings(args.last)
+    print(f"{books.account}: balance {books.balance} wei, earned {books.earned} wei, spent {books.spent} wei")
+    for e in books.entries:
+        mine = sum(delta for who, delta in e.moves if who == books.account)
+        print(f"  #{e.seq} {e.time[:19]} {e.kind:<8} {mine:+d} wei{'  ' + e.cid if e.cid else ''}")
+
+
+def cmd_withdraw(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    entry = Market().withdraw(args.amount)
+    print(f"withdrew {entry.amount} wei (ledger entry #{entry.seq})", file=sys.stderr)
+
+
+def cmd_delist(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    Market().delist(args.cid)
+    print(f"{args.cid} is off the market; its licences no longer allow any use", file=sys.stderr)
+
+
+def cmd_books(_args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    entries, head = Market.check_books()
+    print(f"{entries} ledger entries, chain intact (head {head[:16]}…), every balance matches its entries")
+
+
+def _show(item: Published) -> None:
+    listing, terms = item.listing, item.terms
+    offers = [f"{terms.per_use} wei per use + {terms.per_1k_chars} wei per 1,000 characters"]
+    if terms.subscription_per_30_days is not None:
+        offers.append(f"{terms.subscription_per_30_days} wei for 30 days")
+    if terms.buyout is not None:
+        offers.append(f"buyout {terms.buyout} wei")
+    published = datetime.fromisoformat(item.published_at).astimezone(UTC).strftime("%Y-%m-%d")
+    print(f"cid       {item.cid}\nvoice     {listing.name} ({', '.join(listing.languages)}) {listing.description}\n"
+          f"creator   {item.creator}, published {published} ({item.status})\nterms     {'; '.join(offers)}\n"
+          f"uses      {', '.join(terms.uses)}{'; licensable until ' + terms.expires if terms.expires else ''}")
 
 
 def add_market_commands(sub: argparse._SubParsersAction) -> None:
-    from vocalis.market.licence import DEFAULT_USES, USES
+    from vocalis.studio.cli.package_commands import add_listing_args
 
-    package = sub.add_parser("package", help="voice packages (.vvp) for the market: export, verify, import",
-                             description="A package holds a voice, its listing, a watermarked sample, its consent "
-                                         "record's hash and its licence terms, signed with this machine's Ed25519 "
-                                         "creator key; its identity is the IPFS CIDv1 of its bytes.")
-    actions = package.add_subparsers(dest="action", required=True, metavar="ACTION")
-    export = actions.add_parser("export", help="package a cloned or trained voice whose owner consented")
-    export.add_argument("voice", help="the library voice")
-    export.add_argument("-o", "--output", metavar="FILE.vvp", help="where to write it (default VOICE.vvp)")
-    export.add_argument("--per-use", type=int, default=0, metavar="WEI", help="price of one synthesis (default 0)")
-    export.add_argument("--per-1k-chars", type=int, default=0, metavar="WEI",
-                        help="price per 1,000 characters spoken (default 0)")
-    export.add_argument("--subscription", type=int, metavar="WEI", help="price of 30 days of use (default: none)")
-    export.add_argument("--buyout", type=int, metavar="WEI", help="price of unlimited use (default: none)")
-    export.add_argument("--quota-chars", type=int, metavar="N", help="most characters one licence may speak")
-    export.add_argument("--uses", nargs="+", choices=USES, default=list(DEFAULT_USES),
-                        help=f"allowed uses (default: {' '.join(DEFAULT_USES)})")
-    export.add_argument("--expires", metavar="YYYY-MM-DD", help="last day the voice may be licensed")
-    export.add_argument("--description", default="", help="what the voice is like (default: the voice's own)")
-    export.add_argument("--gender", default="", help="a hint for buyers: female, male, …")
-    export.add_argument("--age", default="", help="a hint for buyers: young, adult, senior, …")
-    export.add_argument("--tag", action="append", default=[], help="a search tag (repeatable)")
-    export.add_argument("--sample-text", help="what the sample says (default: a preview sentence)")
-    export.set_defaults(run=cmd_export)
-    verify = actions.add_parser("verify", help="check a package: exit 0 valid, 1 tampered or bad signature, 2 error")
-    verify.add_argument("file", help="the .vvp file")
-    verify.set_defaults(run=cmd_verify)
-    imported = actions.add_parser("import", help="add a package's voice to the library (checked first)")
-    imported.add_argument("file", help="the .vvp file")
-    imported.add_argument("-n", "--name", help="the name to save it under (default: the package's)")
-    imported.add_argument("--force", action="store_true", help="replace a voice of the same name")
-    imported.set_defaults(run=cmd_import)
+    market = sub.add_parser("market", help="the voice market: publish, list, show, license, use, earnings, …",
+                            description="Creators publish consenting voices with licence terms; buyers license them "
+                                        "and pay per use (80 %% to the creator, 20 %% to the platform). Amounts "
+                                        "are in wei. This machine's account is the local user.")
+    actions = market.add_subparsers(dest="action", required=True, metavar="ACTION")
+    publish = actions.add_parser("publish", help="list a cloned or trained voice whose owner consented")
+    publish.add_argument("voice", help="the library voice")
+    add_listing_args(publish)
+    publish.set_defaults(run=cmd_publish)
+    browse = actions.add_parser("list", help="browse the listed voices")
+    browse.add_argument("--lang", help="a language the voice speaks (en, zh)")
+    browse.add_argument("--gender", help="female, male, …")
+    browse.add_argument("--tag", help="a search tag")
+    browse.add_argument("--max-per-use", type=int, metavar="WEI", help="most a use may cost, before characters")
+    browse.add_argument("--query", help="words in the name or description")
+    browse.set_defaults(run=cmd_list)
+    for name, run, text in (("show", cmd_show, "a listed voice's terms"), ("delist", cmd_delist,
+                                                                         "take your voice off the market")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("cid", help="the voice's package CID")
+        action.set_defaults(run=run)
+    license_ = actions.add_parser("license", help="license a voice (prints the licence id)")
+    license_.add_argument("cid", help="the voice's package CID")
+    license_.add_argument("--kind", choices=["per_use", "subscription", "buyout"], default="per_use",
+                          help="pay per use (default), 30 days, or once for good")
+    license_.set_defaults(run=cmd_license)
+    use = actions.add_parser("use", help="speak with a licensed voice (charged when the speech is complete)")
+    use.add_argument("cid", help="the voice's package CID")
+    use.add_argument("text", help="what to say")
+    use.add_argument("--licence", required=True, help="your licence id (from `market license`)")
+    use.add_argument("--use", default="commercial", help="what the speech is for (default commercial)")
+    use.add_argument("--request-key", help="repeat a request's key when retrying it: it is charged once")
+    use.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
+    use.add_argument("-o", "--output", default="out.wav", help="output file, its format by suffix (default out.wav)")
+    use.set_defaults(run=cmd_use)
+    deposit = actions.add_parser("deposit", help="pay funds into this account")
+    deposit.add_argument("amount", type=int, metavar="WEI")
+    deposit.set_defaults(run=cmd_deposit)
+    earnings = actions.add_parser("earnings", help="balance, earnings and the ledger entries of this account")
+    earnings.add_argument("--last", type=int, default=20, metavar="N", help="show the last N entries (default 20)")
+    earnings.set_defaults(run=cmd_earnings)
+    withdraw = actions.add_parser("withdraw", help="pay out this account's balance")
+    withdraw.add_argument("--amount", type=int, metavar="WEI", help="how much (default: all of it)")
+    withdraw.set_defaults(run=cmd_withdraw)
+    books = actions.add_parser("books", help="check the ledger's hash chain and that every balance matches it")
+    books.set_defaults(run=cmd_books)

@@ -1,0 +1,112 @@
+"""The market as one account sees it: what every surface (CLI, API, web UI) calls. A creator publishes their
+consenting voices and earns; a buyer browses, licenses, pays in and spends; the books can be checked.
+
+Accounts are the audit log's requesters (`key:NAME` through the API, `user:NAME` on this machine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vocalis.market.ledger import Entry, Licence
+    from vocalis.market.registry import Published
+    from vocalis.service.packaging import PackageOptions
+    from vocalis.service.vocalis import Vocalis
+
+
+@dataclass(frozen=True)
+class Earnings:
+    account: str
+    balance: int  # wei it may spend or withdraw
+    earned: int  # wei earned as a creator, in all
+    spent: int  # wei spent as a buyer, in all
+    entries: list[Entry]  # its ledger entries, oldest first
+
+
+class Market:
+    def __init__(self, who: str | None = None):
+        from vocalis.service.market import buyer_of
+
+        self.account = buyer_of(who)
+
+    def publish(self, tts: Vocalis, voice: str, options: PackageOptions) -> Published:
+        """Package the account's consenting voice (signed, kept by CID) and list it."""
+        from vocalis.market.package import read_package
+        from vocalis.market.registry import publish
+        from vocalis.service.access import LOCAL, Account
+        from vocalis.service.packaging import package_voice
+
+        owner = Account(key=self.account.removeprefix("key:")) if self.account.startswith("key:") else LOCAL
+        package = read_package(package_voice(tts, voice, options, owner))
+        return publish(package.cid, self.account, voice, package.voice_id, package.listing, package.licence)
+
+    @staticmethod
+    def browse(language: str | None = None, gender: str | None = None, tag: str | None = None,
+               max_per_use: int | None = None, query: str | None = None) -> list[Published]:
+        from vocalis.market.registry import browse
+
+        return browse(language, gender, tag, max_per_use, query)
+
+    @staticmethod
+    def show(cid: str) -> Published:
+        from vocalis.market.registry import published
+
+        return published(cid)
+
+    @staticmethod
+    def sample(cid: str) -> bytes:
+        """The listed voice's watermarked sample (a WAV) from its package, checked against its CID."""
+        from vocalis.market.package import read_package
+        from vocalis.market.store import package_store
+
+        return read_package(package_store().get(cid)).sample
+
+    def license(self, cid: str, kind: str = "per_use", idempotency_key: str | None = None) -> Licence:
+        from vocalis.market.registry import grant
+
+        return grant(cid, self.account, kind, idempotency_key)
+
+    def licences(self) -> list[Licence]:
+        from vocalis.market.registry import licences_of
+
+        return licences_of(self.account)
+
+    def deposit(self, amount: int, reference: str | None = None) -> Entry:
+        from vocalis.market.ledger import deposit
+
+        return deposit(self.account, amount, reference)
+
+    def withdraw(self, amount: int | None = None) -> Entry:
+        from vocalis.market.ledger import withdraw
+
+        return withdraw(self.account, amount)
+
+    def earnings(self, limit: int | None = None) -> Earnings:
+        from sqlalchemy import select
+
+        from vocalis.market.db import market_db
+        from vocalis.market.ledger import statement
+        from vocalis.market.schema import accounts
+
+        with market_db().connect() as conn:
+            row = conn.execute(select(accounts).where(accounts.c.id == self.account)).first()
+        if row is None:
+            return Earnings(self.account, 0, 0, 0, [])
+        return Earnings(self.account, row.balance, row.earned, row.spent, statement(self.account, limit))
+
+    def delist(self, cid: str) -> None:
+        from vocalis.market.registry import delist
+
+        delist(cid, f"delisted by {self.account}", by=self.account)
+
+    @staticmethod
+    def check_books() -> tuple[int, str]:
+        """(entries, head hash) when the ledger's chain holds and every balance is what its entries add up to;
+        MarketError naming what does not."""
+        from vocalis.market.ledger import reconcile, verify_chain
+
+        entries, head = verify_chain()
+        reconcile()
+        return entries, head
+
