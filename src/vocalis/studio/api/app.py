@@ -30,6 +30,7 @@ from vocalis.studio.api.jobqueue import JobQueue
 from vocalis.studio.api.jobs import job_routes
 from vocalis.studio.api.keys import KeyStore
 from vocalis.studio.api.limits import BodyLimitMiddleware, BodyLimits
+from vocalis.studio.api.market import market_routes
 from vocalis.studio.api.ratelimit import DEFAULT_RATE, RateLimitMiddleware
 from vocalis.studio.api.speech import WorkLimits, speech_routes
 from vocalis.studio.api.training import training_routes
@@ -87,6 +88,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     app.include_router(job_routes(queue, worker))
     app.include_router(training_routes(queue, worker, limits))
     app.include_router(dubbing_routes(queue, worker, limits))
+    app.include_router(market_routes(engine, lock))
 
     @app.get("/health")
     async def health() -> dict[str, str]:  # async: answered on the event loop even when every thread waits

@@ -11,7 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vocalis.errors import ConsentError, VocalisError, VoiceExists, VoiceNotFound
+from vocalis.errors import (
+    ConsentError,
+    LicenceRefused,
+    PaymentRequired,
+    VocalisError,
+    VoiceExists,
+    VoiceNotFound,
+)
 
 _KINDS = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 409: "conflict_error",
          413: "request_too_large",
@@ -59,7 +66,8 @@ def validation_message(errors: list[dict], skip: int = 1) -> tuple[str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VocalisError)
     def vocalis_error(_request: Request, exc: VocalisError) -> JSONResponse:
-        status = 404 if isinstance(exc, VoiceNotFound) else 403 if isinstance(exc, ConsentError) else 400
+        status = (404 if isinstance(exc, VoiceNotFound) else 403 if isinstance(exc, ConsentError | LicenceRefused)
+                  else 402 if isinstance(exc, PaymentRequired) else 400)
         if isinstance(exc, VoiceExists):
             return error_response(409, f"{exc} (send overwrite=true to replace it)", "name")
         return error_response(status, without_server_paths(str(exc)))

@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from vocalis.errors import VocalisError
+from vocalis.market.store import CID_TEXT
 from vocalis.service import EmotionSpec, SpeechRequest
+from vocalis.service.market import PREFIX, MarketUse
 from vocalis.service.request import (
     MAX_CHARS,
     PAUSE_SCALE_RANGE,
@@ -71,15 +73,19 @@ class RenderRequest(BaseModel):
     format: str = "wav"
     pause_scale: float = Field(default=1.0, ge=PAUSE_SCALE_RANGE[0], le=PAUSE_SCALE_RANGE[1])
     max_phonemes: int = Field(default=SEGMENT_PHONEMES, ge=SEGMENT_RANGE[0], le=SEGMENT_RANGE[1])
+    # A market voice (voice "market:CID") speaks under the caller's licence, for one of its allowed uses.
+    licence: str | None = Field(default=None, max_length=64)
+    use: str = Field(default="commercial", max_length=32)
 
-    def to_request(self, low_latency: bool = False) -> SpeechRequest:
+    def to_request(self, low_latency: bool = False, idempotency_key: str | None = None) -> SpeechRequest:
         emotion = None
         if self.emotion is not None:
             emotion = EmotionSpec(vector=self.emotion.vector, text=self.emotion.text, weight=self.emotion.weight,
                                   shares=self.emotion.shares)
         return SpeechRequest(self.text, voice=voice_name(self.voice), lang=self.lang, speed=self.speed,
                              duration=self.duration, emotion=emotion, pause_scale=self.pause_scale,
-                             max_phonemes=self.max_phonemes, format=self.format, low_latency=low_latency)
+                             max_phonemes=self.max_phonemes, format=self.format, low_latency=low_latency,
+                             market=MarketUse(self.licence, self.use, idempotency_key) if self.licence else None)
 
 
 class TTSRequest(RenderRequest):
@@ -93,7 +99,10 @@ class JobRequest(RenderRequest):
 
 
 def voice_name(name: str) -> str:
-    """Only names: a path would let a client probe and read files on the server."""
+    """Only names (or a market voice's `market:CID`): a path would let a client probe and read files on the
+    server."""
+    if name.startswith(PREFIX) and CID_TEXT.match(name[len(PREFIX):]):
+        return name
     if name and name != "default" and (not VOICE_NAME.match(name) or name.lower().endswith((".npz", ".safetensors"))):
         raise VocalisError(f"voice {name!r} is not a voice name: GET /v1/voices lists them")
     return name

@@ -93,8 +93,8 @@ def speech_routes(engine: Vocalis, lock: EngineLock, limits: WorkLimits) -> APIR
 
     @router.post("/v1/tts")
     async def tts_native(body: TTSRequest, request: Request) -> Response:
-        return await _respond(engine, lock, limits, usage, body.to_request(low_latency=body.stream), body.stream,
-                              request)
+        speech = body.to_request(low_latency=body.stream, idempotency_key=request.headers.get("Idempotency-Key"))
+        return await _respond(engine, lock, limits, usage, speech, body.stream, request)
 
     return router
 
