@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := espeak-ng libsndfile1
 
-.PHONY: demo test test-fast install apt browser js bench clean
+.PHONY: demo test test-fast install apt browser js contract bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v espeak-ng >/dev/null || $(MAKE) apt
@@ -26,13 +26,17 @@ apt:
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PKGS)
 
-# The npm tools the market's tests check against (a real IPFS UnixFS importer), from js/package-lock.json.
+# The npm tools of the market (solc, OpenZeppelin; a real IPFS importer and Hardhat node for its tests), from
+# js/package-lock.json. `make contract` rebuilds the contract's ABI and bytecode (checked in) from source.
 js: js/node_modules/.installed
 
 js/node_modules/.installed: js/package.json js/package-lock.json
 	@command -v npm >/dev/null || $(MAKE) apt APT_PKGS="nodejs npm"
 	cd js && npm ci --silent --no-audit --no-fund
 	touch $@
+
+contract: js
+	node js/build_contract.mjs
 
 # Debian's Chromium, which the web UI's browser tests drive (Playwright downloads no browser here), and a
 # small Chinese font so that the screenshots of the Chinese interface show characters, not boxes.

@@ -66,3 +66,7 @@ class PaymentRequired(MarketError):
 class LicenceRefused(MarketError):
     """A licence that does not allow this use: expired, revoked, over its quota, a forbidden use, a voice
     delisted (the HTTP API answers 403)."""
+
+
+class ChainError(MarketError):
+    """The chain refused a transaction (its revert reason is in the message) or could not be reached."""
