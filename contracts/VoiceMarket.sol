@@ -38,15 +38,20 @@ contract VoiceMarket is ERC721, Ownable, ReentrancyGuard {
         creatorShareBps = shareBps;
     }
 
-    /// @notice Mint the token of a voice package to its creator (the caller).
-    function mint(string calldata cid, uint256 price, uint256 useFee) external returns (uint256 tokenId) {
+    /// @notice Mint the token of a voice package to its creator's wallet. The platform mints, once its registry
+    /// has checked that the creator owns the voice and its owner consented.
+    function mint(address creator, string calldata cid, uint256 price, uint256 useFee)
+        external
+        onlyOwner
+        returns (uint256 tokenId)
+    {
         bytes32 key = keccak256(bytes(cid));
         require(tokenOfCid[key] == 0, "VoiceMarket: CID already minted");
         tokenId = nextTokenId++;
         voices[tokenId] = Voice(cid, price, useFee);
         tokenOfCid[key] = tokenId;
-        _mint(msg.sender, tokenId);
-        emit VoiceMinted(tokenId, msg.sender, cid, price, useFee);
+        _mint(creator, tokenId);
+        emit VoiceMinted(tokenId, creator, cid, price, useFee);
     }
 
     /// @notice Pay for one use of a voice; `requestHash` names the request, which is paid for once.

@@ -3,45 +3,22 @@ node (Hardhat's, started here): mint, paid uses credited 80/20 to the wei, an un
 a transfer moving later earnings to the new owner, pull withdrawals, the ledger's head anchored by the platform
 alone; and the checked-in ABI and bytecode rebuilt from source byte for byte."""
 
-import os
-import socket
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
+from evm_node import JS, hardhat_node
 from web3 import Web3
 
 from vocalis.errors import ChainError
 from vocalis.market.chain import ARTIFACT, Chain, in_process_chain
 
-JS = Path(__file__).resolve().parents[1] / "js"
 CID = "bafkreiczzpugevdiki3klsqiq4ztlpam27s7wty3crxz6x3khnl3ldl33u"
 FEE = 1_000_003  # wei: 80 % is not a whole number of wei
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def hardhat_node():
-    """A real Hardhat node on loopback for this module's tests (`make test` installs it: js/package.json)."""
-    assert (JS / "node_modules" / ".bin" / "hardhat").exists(), "run `make js`"
-    port = _free_port()
-    env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "DO_NOT_TRACK": "1"}
-    node = subprocess.Popen(["npx", "hardhat", "node", "--hostname", "127.0.0.1", "--port", str(port)], cwd=JS,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-    deadline = time.monotonic() + 60
-    while not w3.is_connected():
-        assert node.poll() is None and time.monotonic() < deadline, "the Hardhat node did not start"
-        time.sleep(0.5)
-    yield w3
-    node.terminate()
-    node.wait(10)
+def hardhat():
+    yield from hardhat_node()
 
 
 @pytest.fixture(params=["in-process", "hardhat"])
@@ -49,7 +26,7 @@ def chain(request):
     if request.param == "in-process":
         w3, accounts = in_process_chain()
     else:
-        w3 = request.getfixturevalue("hardhat_node")
+        w3 = request.getfixturevalue("hardhat")
         accounts = list(w3.eth.accounts)
     platform, creator, buyer, heir = accounts[:4]
     return Chain.deploy(w3, platform), platform, creator, buyer, heir
@@ -57,7 +34,7 @@ def chain(request):
 
 def test_paid_uses_are_credited_80_20_and_withdrawn(chain):
     market, platform, creator, buyer, _ = chain
-    token = market.mint(creator, CID, price=10**18, use_fee=FEE)
+    token = market.mint(platform, creator, CID, price=10**18, use_fee=FEE)
     assert market.owner_of(token) == creator and market.token_of(CID) == token
     before = (market.credit(creator), market.credit(platform))
     paid = [FEE, FEE + 7, 3 * FEE + 1]
@@ -75,8 +52,8 @@ def test_paid_uses_are_credited_80_20_and_withdrawn(chain):
 
 
 def test_underpaid_or_repeated_uses_revert(chain):
-    market, _, creator, buyer, _ = chain
-    token = market.mint(creator, CID, price=0, use_fee=FEE)
+    market, platform, creator, buyer, _ = chain
+    token = market.mint(platform, creator, CID, price=0, use_fee=FEE)
     with pytest.raises(ChainError, match="underpaid"):
         market.use(buyer, token, Web3.keccak(text="cheap"), FEE - 1)
     with pytest.raises(ChainError, match="underpaid"):
@@ -85,13 +62,15 @@ def test_underpaid_or_repeated_uses_revert(chain):
     with pytest.raises(ChainError, match="already paid"):
         market.use(buyer, token, Web3.keccak(text="once"), FEE)
     with pytest.raises(ChainError, match="already minted"):
-        market.mint(buyer, CID, price=0, use_fee=0)
+        market.mint(platform, buyer, CID, price=0, use_fee=0)
+    with pytest.raises(ChainError):  # only the platform mints
+        market.mint(creator, creator, "bafkreiother", price=0, use_fee=0)
     assert market.credit(creator) == FEE * 8000 // 10000
 
 
 def test_a_transfer_moves_later_earnings_to_the_new_owner(chain):
-    market, _, creator, buyer, heir = chain
-    token = market.mint(creator, CID, price=0, use_fee=FEE)
+    market, platform, creator, buyer, heir = chain
+    token = market.mint(platform, creator, CID, price=0, use_fee=FEE)
     market.use(buyer, token, Web3.keccak(text="before"), FEE)
     market.transfer(token, creator, heir)
     market.use(buyer, token, Web3.keccak(text="after"), FEE)

@@ -33,6 +33,7 @@ class Chain:
     def __init__(self, w3: Any, address: str):
         self.w3 = w3
         self.contract = w3.eth.contract(address=address, abi=artifact()["abi"])
+        self.gas_used = 0  # by the transactions this object sent
 
     @property
     def address(self) -> str:
@@ -45,8 +46,9 @@ class Chain:
         receipt = _wait(w3, _call(lambda: factory.constructor(share_bps).transact({"from": platform})))
         return cls(w3, receipt.contractAddress)
 
-    def mint(self, creator: str, cid: str, price: int, use_fee: int) -> int:
-        receipt = self._send(self.contract.functions.mint(cid, price, use_fee), creator)
+    def mint(self, platform: str, creator: str, cid: str, price: int, use_fee: int) -> int:
+        """The platform mints a voice's token to its creator's wallet."""
+        receipt = self._send(self.contract.functions.mint(creator, cid, price, use_fee), platform)
         return self.contract.events.VoiceMinted().process_receipt(receipt, errors=DISCARD)[0].args.tokenId
 
     def use(self, payer: str, token_id: int, request_hash: bytes, value: int) -> dict:
@@ -79,7 +81,9 @@ class Chain:
         return self.contract.functions.ledgerSeq().call(), self.contract.functions.ledgerHead().call().hex()
 
     def _send(self, function: Any, sender: str, value: int = 0) -> Any:
-        return _wait(self.w3, _call(lambda: function.transact({"from": sender, "value": value})))
+        receipt = _wait(self.w3, _call(lambda: function.transact({"from": sender, "value": value})))
+        self.gas_used += receipt.gasUsed
+        return receipt
 
 
 def in_process_chain() -> tuple[Any, list[str]]:

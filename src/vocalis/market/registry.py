@@ -18,6 +18,7 @@ from vocalis.errors import LicenceRefused, MarketError, PaymentRequired
 from vocalis.market.db import market_db
 from vocalis.market.ledger import SUBSCRIPTION, Entry, Licence, append_entry, books, entry_for_key, split, utc_now
 from vocalis.market.licence import LicenceTerms
+from vocalis.market.outbox import enqueue
 from vocalis.market.package import Listing
 from vocalis.market.schema import accounts, licences, listings
 
@@ -47,6 +48,7 @@ def publish(cid: str, creator: str, voice: str, voice_id: str, listing: Listing,
                   "published_at": utc_now().isoformat(timespec="seconds"), "delisted_at": None, "delisted_why": None}
         if row is None:
             conn.execute(listings.insert().values(cid=cid, **values))
+            enqueue(conn, "mint", cid, creator=creator, price=terms.buyout or 0, use_fee=terms.per_use)
         else:
             conn.execute(update(listings).where(listings.c.cid == cid).values(**values))
     return published(cid)
@@ -137,8 +139,10 @@ def grant(cid: str, buyer: str, kind: str = "per_use", idempotency_key: str | No
             granted_at=now.isoformat(timespec="seconds"), expires_at=expires and expires.isoformat(timespec="seconds"),
             chars_used=0, uses=0, revoked_at=None))
         if price or idempotency_key:
-            append_entry(conn, "licence", buyer, price, split(buyer, item.creator, price), licence_id=licence_id,
-                    cid=cid, idempotency_key=idempotency_key)
+            entry = append_entry(conn, "licence", buyer, price, split(buyer, item.creator, price),
+                                 licence_id=licence_id, cid=cid, idempotency_key=idempotency_key)
+            if price:
+                enqueue(conn, "use", cid, request=f"licence:{licence_id}", value=price, seq=entry.seq)
     return licence(licence_id)
 
 
@@ -205,5 +209,9 @@ def charge(licence_id: str, buyer: str, chars: int, seconds: float, mark_id: int
         creator = conn.execute(select(listings.c.creator).where(listings.c.cid == held.cid)).one().creator
         conn.execute(update(licences).where(licences.c.id == licence_id)
                      .values(chars_used=held.chars_used + chars, uses=held.uses + 1))
-        return append_entry(conn, "use", buyer, price, split(buyer, creator, price), licence_id=licence_id,
-                       cid=held.cid, idempotency_key=idempotency_key, chars=chars, seconds=seconds, mark_id=mark_id)
+        entry = append_entry(conn, "use", buyer, price, split(buyer, creator, price), licence_id=licence_id,
+                             cid=held.cid, idempotency_key=idempotency_key, chars=chars, seconds=seconds,
+                             mark_id=mark_id)
+        if price:
+            enqueue(conn, "use", held.cid, request=f"use:{idempotency_key}", value=price, seq=entry.seq)
+        return entry

@@ -46,6 +46,7 @@ listings = Table(
     Column("published_at", String(32), nullable=False),
     Column("delisted_at", String(32)),
     Column("delisted_why", Text),
+    Column("token_id", BigInteger),  # its ERC-721 token, once the mirror has minted it
 )
 
 licences = Table(
@@ -86,4 +87,20 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# What the chain must still be told, written in the same transaction as the ledger entry or listing it mirrors:
+# a chain that is down delays the mirror, it never loses an entry.
+chain_outbox = Table(
+    "market_chain_outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # mint | use
+    Column("cid", String(100), nullable=False, index=True),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("status", String(16), nullable=False, index=True),  # pending | done
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("tx_hash", String(66)),
+    Column("created_at", String(32), nullable=False),
+    Column("done_at", String(32)),
 )
