@@ -118,3 +118,20 @@ def test_the_cli_publishes_licenses_speaks_and_shows_earnings(tts, tmp_path, cap
     # The local user is creator and buyer here: 2,000 spent, 1,600 earned back, so 8,400 + 1,600 = 9,600.
     assert f"{local_user()}: balance 9600 wei, earned 1600 wei, spent 2000 wei" in shown, shown
     assert main(["market", "books"]) == 0 and "chain intact" in capsys.readouterr().out
+
+
+def test_the_cli_mirrors_the_books_on_the_in_process_chain(tts, listed, capsys):
+    from vocalis.studio.cli import main
+
+    _, item = listed
+    deposit("key:bob", 100_000)
+    held = grant(item.cid, "key:bob")
+    _speak(tts, item.cid, MarketUse(held.id))
+    assert main(["market", "chain"]) == 1  # ana has no wallet yet: her voice's mint and use wait
+    assert "no wallet" in capsys.readouterr().out
+    from vocalis.service.marketplace import Market
+
+    Market("key:ana").set_wallet("0x" + "11" * 20)
+    assert main(["market", "chain"]) == 0
+    shown = capsys.readouterr().out
+    assert "sent 2 item(s)" in shown and "chain credits match the books" in shown, shown

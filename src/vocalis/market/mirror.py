@@ -20,6 +20,7 @@ from vocalis.errors import ChainError, MarketError
 from vocalis.market.chain import Chain, in_process_chain, rpc_chain
 from vocalis.market.db import market_db
 from vocalis.market.schema import accounts, chain_outbox, ledger, listings
+from vocalis.trust.db import db_url
 
 ALREADY = ("already minted", "already paid")  # the chain has it: a retry after a lost answer
 
@@ -44,22 +45,25 @@ _lock = threading.Lock()
 
 
 def chain_target() -> ChainTarget:
-    """The configured chain (see `market.chain`), once per process: an in-process EVM with the contract
-    deployed on first use, or $VOCALIS_CHAIN_URL with the contract at $VOCALIS_CHAIN_CONTRACT."""
+    """The configured chain (see `market.chain`), once per process: $VOCALIS_CHAIN_URL with the contract at
+    $VOCALIS_CHAIN_CONTRACT, or else an in-process EVM with the contract deployed on first use, one per
+    database. The in-process chain is for trying the market: it starts empty with each process, so what it
+    was told before is gone; keep a node for anything that must last."""
     url = os.environ.get("VOCALIS_CHAIN_URL", "")
     with _lock:
-        if url not in _targets:
+        key = url or f"in-process:{db_url()}"
+        if key not in _targets:
             if url:
                 address = os.environ.get("VOCALIS_CHAIN_CONTRACT")
                 if not address:
                     raise ChainError("VOCALIS_CHAIN_URL is set without VOCALIS_CHAIN_CONTRACT, the deployed "
                                      "VoiceMarket's address")
                 w3 = rpc_chain(url)
-                _targets[url] = ChainTarget(Chain(w3, address), w3.eth.default_account or w3.eth.accounts[0])
+                _targets[key] = ChainTarget(Chain(w3, address), w3.eth.default_account or w3.eth.accounts[0])
             else:
                 w3, funded = in_process_chain()
-                _targets[url] = ChainTarget(Chain.deploy(w3, funded[0]), funded[0])
-        return _targets[url]
+                _targets[key] = ChainTarget(Chain.deploy(w3, funded[0]), funded[0])
+        return _targets[key]
 
 
 def set_wallet(account: str, address: str) -> str:

@@ -24,6 +24,17 @@ class Earnings:
     entries: list[Entry]  # its ledger entries, oldest first
 
 
+@dataclass(frozen=True)
+class ChainStatus:
+    sent: int  # items the chain took in this sync
+    already: int  # items it had taken before (a retry)
+    waiting: int  # items still to go (see errors)
+    gas: int  # used by this sync's transactions
+    errors: list[str]
+    anchored: tuple[int, str] | None  # the ledger's (entries, head hash) now on chain
+    credits: dict[str, int] | None  # the chain's credits by account, when they match the books
+
+
 class Market:
     def __init__(self, who: str | None = None):
         from vocalis.service.market import buyer_of
@@ -99,6 +110,23 @@ class Market:
         from vocalis.market.registry import delist
 
         delist(cid, f"delisted by {self.account}", by=self.account)
+
+    def set_wallet(self, address: str) -> str:
+        """The EVM address that receives this account's tokens and on-chain earnings."""
+        from vocalis.market.mirror import set_wallet
+
+        return set_wallet(self.account, address)
+
+    @staticmethod
+    def sync_chain(anchor: bool = True) -> ChainStatus:
+        """Send what the chain has not been told yet (in order; what fails waits for the next sync), then
+        anchor the ledger's head there and check the chain's credits against the books."""
+        from vocalis.market.mirror import anchor_ledger, reconcile_chain, sync
+
+        report = sync()
+        anchored = anchor_ledger() if anchor and not report.waiting else None
+        figures = reconcile_chain() if not report.waiting else None
+        return ChainStatus(report.sent, report.already, report.waiting, report.gas, report.errors, anchored, figures)
 
     @staticmethod
     def check_books() -> tuple[int, str]:

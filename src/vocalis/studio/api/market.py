@@ -49,6 +49,11 @@ class LicenceBody(BaseModel):
     kind: Literal["per_use", "subscription", "buyout"] = "per_use"
 
 
+class WalletBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: str
+
+
 class AmountBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount: int | None = Field(default=None, gt=0)
@@ -125,6 +130,20 @@ def market_routes(engine: Vocalis, lock: EngineLock) -> APIRouter:
                 for e in books.entries]
         return {"account": books.account, "balance": str(books.balance), "earned": str(books.earned),
                 "spent": str(books.spent), "entries": mine}
+
+    @router.put("/wallet")
+    def wallet(body: WalletBody, request: Request) -> dict[str, Any]:
+        """The EVM address that receives your tokens and on-chain earnings."""
+        market = _market(request)
+        return {"account": market.account, "wallet": market.set_wallet(body.address)}
+
+    @router.post("/chain/sync")
+    def sync_chain(request: Request) -> dict[str, Any]:
+        """Mirror the ledger on chain, anchor its head, check the chain's credits (an operator's act)."""
+        if not account(request).sees_all:
+            raise ApiError(403, "only an operator mirrors the ledger on chain")
+        status = Market.sync_chain()
+        return {**asdict(status), "credits": {k: str(v) for k, v in (status.credits or {}).items()}}
 
     @router.get("/books")
     def books(request: Request) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """`vocalis market`: publish a consenting voice, browse, license, pay in, speak with a licensed voice, see
-earnings, withdraw, and check the books. This machine's account is `user:NAME`; amounts are in wei."""
+earnings, withdraw, check the books, set a wallet and mirror the ledger on chain. This machine's account is
+`user:NAME`; amounts are in wei."""
 
 from __future__ import annotations
 
@@ -93,6 +94,28 @@ def cmd_delist(args: argparse.Namespace) -> None:
     print(f"{args.cid} is off the market; its licences no longer allow any use", file=sys.stderr)
 
 
+def cmd_wallet(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    market = Market()
+    print(f"{market.account} receives tokens and on-chain earnings at {market.set_wallet(args.address)}",
+          file=sys.stderr)
+
+
+def cmd_chain(_args: argparse.Namespace) -> int:
+    from vocalis.service.marketplace import Market
+
+    status = Market.sync_chain()
+    print(f"sent {status.sent} item(s) to the chain ({status.gas} gas), {status.already} it had already, "
+          f"{status.waiting} waiting")
+    for error in status.errors:
+        print(f"  waiting: {error}")
+    if status.anchored:
+        print(f"ledger head anchored: {status.anchored[0]} entries, {status.anchored[1][:16]}…; chain credits match "
+              "the books")
+    return 1 if status.waiting else 0
+
+
 def cmd_books(_args: argparse.Namespace) -> None:
     from vocalis.service.marketplace import Market
 
@@ -162,3 +185,12 @@ def add_market_commands(sub: argparse._SubParsersAction) -> None:
     withdraw.set_defaults(run=cmd_withdraw)
     books = actions.add_parser("books", help="check the ledger's hash chain and that every balance matches it")
     books.set_defaults(run=cmd_books)
+    wallet = actions.add_parser("wallet", help="set the EVM address that receives your tokens and earnings")
+    wallet.add_argument("address", help="0x followed by 40 hex digits")
+    wallet.set_defaults(run=cmd_wallet)
+    chain = actions.add_parser("chain", help="mirror the ledger on chain (exit 1 while items wait), anchor its "
+                                             "head and check the chain's credits against the books",
+                               description="The chain is in this process unless VOCALIS_CHAIN_URL names a "
+                                           "JSON-RPC node (VOCALIS_CHAIN_CONTRACT: the deployed VoiceMarket; "
+                                           "VOCALIS_CHAIN_KEYSTORE and VOCALIS_CHAIN_PASSWORD: the platform's key).")
+    chain.set_defaults(run=cmd_chain)
