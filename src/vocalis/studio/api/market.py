@@ -62,6 +62,13 @@ class AmountBody(BaseModel):
 
 def market_routes(engine: Vocalis, lock: EngineLock) -> APIRouter:
     router = APIRouter(prefix="/v1/market", tags=["market"])
+    _voice_routes(router, engine, lock)
+    _money_routes(router)
+    return router
+
+
+def _voice_routes(router: APIRouter, engine: Vocalis, lock: EngineLock) -> None:
+    """Publishing, browsing and delisting voices; licences."""
 
     @router.post("/voices", status_code=201)
     def publish(body: PublishBody, request: Request) -> dict[str, Any]:
@@ -101,6 +108,10 @@ def market_routes(engine: Vocalis, lock: EngineLock) -> APIRouter:
     @router.get("/licences")
     def my_licences(request: Request) -> dict[str, Any]:
         return {"licences": [_licence(h) for h in _market(request).licences()]}
+
+
+def _money_routes(router: APIRouter) -> None:
+    """Deposits, withdrawals, earnings, wallets, the chain mirror and the books."""
 
     @router.post("/deposits", status_code=201)
     def deposit(body: AmountBody, request: Request) -> dict[str, Any]:
@@ -152,8 +163,6 @@ def market_routes(engine: Vocalis, lock: EngineLock) -> APIRouter:
             raise ApiError(403, "only an operator checks the books")
         entries, head = Market.check_books()
         return {"entries": entries, "head": head, "balanced": True}
-
-    return router
 
 
 def _market(request: Request) -> Market:
