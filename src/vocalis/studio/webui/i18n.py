@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from vocalis.studio.webui.dub_strings import DUB_STRINGS
+from vocalis.studio.webui.market_strings import MARKET_STRINGS
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 C = TypeVar("C", bound=gr.blocks.Block)
@@ -303,6 +304,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 STRINGS.update(DUB_STRINGS)
+STRINGS.update(MARKET_STRINGS)
 
 
 def t(key: str, lang: str = "en", **values: Any) -> str:
