@@ -42,7 +42,8 @@ def _prepare_library(home: str, creators: int) -> None:
     document = Path(home) / "consent.pdf"
     document.write_bytes(b"%PDF-1.4 authorisations of the creators")
     for n in range(creators):
-        voice = Voice(name=f"voice-{n}", style=default_voice("en").style, pitch_scale=0.9 + n * 0.01,
+        # A pitch of its own (never 1.0, which would be the built-in voice itself).
+        voice = Voice(name=f"voice-{n}", style=default_voice("en").style, pitch_scale=0.85 + n * 0.013,
                       meta={"source": "clone", "owner": f"creator-{n}"})
         save_voice(voice)
         grant_written(voice, document, "user:operator")

@@ -13,7 +13,7 @@ from shared_data import shared_data, skipped
 from vocalis import Vocalis
 
 # The browser and the served web UI that the web UI test modules share.
-pytest_plugins = ["webui_browser"]
+pytest_plugins = ["webui_browser", "evm_node", "postgres_server"]
 
 
 @pytest.hookimpl(tryfirst=True)

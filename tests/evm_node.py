@@ -1,5 +1,6 @@
 """A real local EVM node for the market's tests: Hardhat's (`make test` installs it: js/package.json), on a free
-loopback port, for one module's tests."""
+loopback port, started once for the session when a test first asks for it (a pytest plugin, named in
+conftest.py; `bench/market.py` starts its own with `hardhat_node`). Each test deploys its own contract."""
 
 import os
 import socket
@@ -8,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from web3 import Web3
 
 JS = Path(__file__).resolve().parents[1] / "js"
@@ -33,3 +35,8 @@ def hardhat_node() -> Iterator[Web3]:
     yield w3
     node.terminate()
     node.wait(10)
+
+
+@pytest.fixture(scope="session")
+def hardhat() -> Iterator[Web3]:
+    yield from hardhat_node()

@@ -6,7 +6,7 @@ alone; and the checked-in ABI and bytecode rebuilt from source byte for byte."""
 import subprocess
 
 import pytest
-from evm_node import JS, hardhat_node
+from evm_node import JS
 from web3 import Web3
 
 from vocalis.errors import ChainError
@@ -14,11 +14,6 @@ from vocalis.market.chain import ARTIFACT, Chain, in_process_chain
 
 CID = "bafkreiczzpugevdiki3klsqiq4ztlpam27s7wty3crxz6x3khnl3ldl33u"
 FEE = 1_000_003  # wei: 80 % is not a whole number of wei
-
-
-@pytest.fixture(scope="module")
-def hardhat():
-    yield from hardhat_node()
 
 
 @pytest.fixture(params=["in-process", "hardhat"])

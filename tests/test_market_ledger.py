@@ -1,4 +1,4 @@
-"""The market's books on a real database (SQLite here; the same code runs on PostgreSQL): publish, license,
+"""The market's books on real databases, SQLite and a PostgreSQL server, every test on each: publish, license,
 uses charged to the wei and split 80/20 (the creator's part rounded down, the platform's the rest), a retried
 request charged once, refusals before anything is charged, consent revoked stopping use at once, and a ledger
 whose changed or removed entries are found."""
@@ -17,6 +17,14 @@ from vocalis.market.registry import authorise, browse, charge, delist_voice, gra
 from vocalis.market.schema import ledger, ledger_head
 
 CID = "bafkreiczzpugevdiki3klsqiq4ztlpam27s7wty3crxz6x3khnl3ldl33u"
+
+
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def database(request, monkeypatch) -> str:
+    """The books in the test's own SQLite file (the data home's default), or in a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("VOCALIS_DB_URL", request.getfixturevalue("postgres_url"))
+    return request.param
 TERMS = LicenceTerms(per_use=1_003, per_1k_chars=257, subscription_per_30_days=50_001, quota_chars=5_000,
                      uses=("personal", "commercial"))
 TEXTS = [37, 120, 1, 999, 64, 250, 18, 77, 300, 5]  # characters of ten uses

@@ -4,7 +4,6 @@ the wei; a chain that is down loses nothing (the items wait and go on the next s
 chain already took is not paid twice; the ledger's head anchored on chain."""
 
 import pytest
-from evm_node import hardhat_node
 from sqlalchemy import update
 from web3 import Web3
 
@@ -19,11 +18,6 @@ from vocalis.market.schema import chain_outbox
 
 VOICES = {"key:ana": "bafkreianaanaanaanaanaanaanaanaanaanaanaanaanaanaanaanaanaan",
           "key:ben": "bafkreibenbenbenbenbenbenbenbenbenbenbenbenbenbenbenbenbenbe"}
-
-
-@pytest.fixture(scope="module")
-def hardhat():
-    yield from hardhat_node()
 
 
 @pytest.fixture(params=["in-process", "hardhat"])

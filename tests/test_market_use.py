@@ -7,7 +7,7 @@ import pytest
 
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
-from vocalis.errors import LicenceRefused, PaymentRequired
+from vocalis.errors import LicenceRefused, MarketError, PaymentRequired
 from vocalis.market.ledger import PLATFORM, balance, deposit, reconcile, statement
 from vocalis.market.licence import LicenceTerms
 from vocalis.market.registry import browse, grant, licence
@@ -135,3 +135,28 @@ def test_the_cli_mirrors_the_books_on_the_in_process_chain(tts, listed, capsys):
     assert main(["market", "chain"]) == 0
     shown = capsys.readouterr().out
     assert "sent 2 item(s)" in shown and "chain credits match the books" in shown, shown
+
+
+def test_a_licensed_copy_carries_the_licence_and_the_buyer_under_the_platforms_signature(tts, listed, tmp_path,
+                                                                                          capsys):
+    import zipfile
+
+    from vocalis.studio.cli import main
+
+    _, item = listed
+    held = grant(item.cid, "key:bob")
+    copy = tmp_path / "bob.vvp"
+    copy.write_bytes(Market("key:bob").licensed_copy(held.id))
+    assert main(["package", "verify", str(copy)]) == 0
+    assert f"licensed  to key:bob under licence {held.id} (per_use)" in capsys.readouterr().out
+    with pytest.raises(MarketError, match="not yours"):
+        Market("key:eve").licensed_copy(held.id)
+    with zipfile.ZipFile(copy) as z:  # the licence handed to someone else
+        entries = {i.filename: z.read(i) for i in z.infolist()}
+    entries["licence.json"] = entries["licence.json"].replace(b"key:bob", b"key:eve")
+    forged = tmp_path / "eve.vvp"
+    with zipfile.ZipFile(forged, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    assert main(["package", "verify", str(forged)]) == 1
+    assert "licence's signature does not hold" in capsys.readouterr().err

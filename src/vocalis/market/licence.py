@@ -40,6 +40,15 @@ class LicenceTerms:
         """What one pay-per-use synthesis of `characters` characters costs, in wei."""
         return self.per_use + -(-characters * self.per_1k_chars // 1000)
 
+    def offers(self) -> list[str]:
+        """What a buyer may pay, in words: per use, and the subscription and buyout where offered."""
+        offers = [f"{self.per_use} wei per use + {self.per_1k_chars} wei per 1,000 characters"]
+        if self.subscription_per_30_days is not None:
+            offers.append(f"{self.subscription_per_30_days} wei for 30 days")
+        if self.buyout is not None:
+            offers.append(f"buyout {self.buyout} wei")
+        return offers
+
     def expired(self, today: date | None = None) -> bool:
         return self.expires is not None and (today or date.today()) > date.fromisoformat(self.expires)
 

@@ -14,6 +14,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -22,11 +23,14 @@ from vocalis.market.cid import cid_of_bytes
 from vocalis.market.keys import public_text, sign, signed_by
 from vocalis.market.licence import LicenceTerms
 
+if TYPE_CHECKING:
+    from vocalis.market.licensed import LicenceGrant
+
 FORMAT = "vocalis-voice-package"
 VERSION = 1
 MANIFEST, SAMPLE, SIGNATURE = "vvp.json", "sample.wav", "signature.json"
 VOICE_FILES = ("voice.npz", "voice.safetensors")  # a clone's style, or a trained voice model
-_DATE = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest: no clock in the bytes
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest: no clock in the bytes
 MAX_BYTES = 64 << 20  # a voice model is a few MB: a bigger "package" is refused before it is unpacked
 
 
@@ -67,6 +71,7 @@ class Package:
     consent_sha256: str = ""
     created_at: str = ""
     size: int = 0
+    grant: LicenceGrant | None = None  # a buyer's copy: the licence it carries (see market.licensed)
 
 
 def build_package(listing: Listing, licence: LicenceTerms, voice_file: str, voice_bytes: bytes, sample: bytes, *,
@@ -88,10 +93,15 @@ def build_package(listing: Listing, licence: LicenceTerms, voice_file: str, voic
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
         for name, data in ((MANIFEST, manifest_bytes), (voice_file, voice_bytes), (SAMPLE, sample),
                            (SIGNATURE, signature)):
-            info = zipfile.ZipInfo(name, date_time=_DATE)
-            info.create_system, info.external_attr = 3, 0o644 << 16  # the same on every OS
-            z.writestr(info, data)
+            z.writestr(zip_entry(name), data)
     return out.getvalue()
+
+
+def zip_entry(name: str) -> zipfile.ZipInfo:
+    """An entry as every package writes it: the same bytes on every OS and at any time."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.create_system, info.external_attr = 3, 0o644 << 16
+    return info
 
 
 def read_package(data: bytes) -> Package:
@@ -112,8 +122,11 @@ def read_package(data: bytes) -> Package:
         raise PackageTampered("the creator's signature does not match the package's manifest: it was changed "
                               "after signing, or signed by another key")
     files = manifest.get("files", {})
-    if set(entries) != {MANIFEST, SIGNATURE, *files}:
+    from vocalis.market.licensed import GRANT, GRANT_SIGNATURE, read_grant
+
+    if set(entries) - {GRANT, GRANT_SIGNATURE} != {MANIFEST, SIGNATURE, *files}:
         raise PackageTampered(f"the package holds {sorted(entries)}, its manifest lists {sorted(files)}")
+    grant = read_grant(entries)
     for name, digest in files.items():
         if _sha256(entries[name]) != digest:
             raise PackageTampered(f"{name} in the package was changed after signing (its SHA-256 differs)")
@@ -123,7 +136,8 @@ def read_package(data: bytes) -> Package:
                        licence=LicenceTerms.from_dict(manifest["licence"]), creator=creator,
                        voice_file=voice["file"], voice_bytes=entries[voice["file"]], sample=entries[SAMPLE],
                        voice_id=voice["id"], base_model_sha256=voice["base_model_sha256"],
-                       consent_sha256=manifest["consent_sha256"], created_at=manifest["created_at"], size=len(data))
+                       consent_sha256=manifest["consent_sha256"], created_at=manifest["created_at"], size=len(data),
+                       grant=grant)
     except (KeyError, TypeError, ValueError) as e:
         raise PackageError(f"the package's manifest is malformed ({type(e).__name__}: {e})") from None
 

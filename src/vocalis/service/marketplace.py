@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vocalis.errors import MarketError
+
 if TYPE_CHECKING:
     from vocalis.market.ledger import Entry, Licence
     from vocalis.market.registry import Published
@@ -77,6 +79,21 @@ class Market:
         from vocalis.market.registry import grant
 
         return grant(cid, self.account, kind, idempotency_key)
+
+    def licensed_copy(self, licence_id: str) -> bytes:
+        """The voice's package for offline use, carrying this account's licence, signed by the platform."""
+        from vocalis.market.keys import creator_key
+        from vocalis.market.licensed import license_copy
+        from vocalis.market.registry import licence
+        from vocalis.market.store import package_store
+
+        held = licence(licence_id)
+        if held.buyer != self.account:
+            raise MarketError(f"licence {licence_id} is not yours")
+        if held.revoked_at:
+            raise MarketError(f"licence {licence_id} was stopped on {held.revoked_at[:10]}")
+        grant = {"id": held.id, "kind": held.kind, "terms": held.terms.to_dict(), "expires_at": held.expires_at}
+        return license_copy(package_store().get(held.cid), held.cid, grant, self.account, creator_key("platform"))
 
     def licences(self) -> list[Licence]:
         from vocalis.market.registry import licences_of

@@ -105,6 +105,11 @@ def _voice_routes(router: APIRouter, engine: Vocalis, lock: EngineLock) -> None:
         held = _market(request).license(body.cid, body.kind, request.headers.get("Idempotency-Key"))
         return _licence(held)
 
+    @router.get("/licences/{licence_id}/package")
+    def licensed_package(licence_id: str, request: Request) -> Response:
+        """Your licensed voice's package for offline use: the licence and your account, signed by the platform."""
+        return Response(_market(request).licensed_copy(licence_id), media_type="application/zip")
+
     @router.get("/licences")
     def my_licences(request: Request) -> dict[str, Any]:
         return {"licences": [_licence(h) for h in _market(request).licences()]}

@@ -62,6 +62,16 @@ def cmd_use(args: argparse.Namespace) -> None:
     print(f"wrote {args.output} ({result.seconds:.2f} s), charged to licence {args.licence}", file=sys.stderr)
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from vocalis.service.marketplace import Market
+
+    data = Market().licensed_copy(args.licence)
+    with open(args.output, "wb") as f:
+        f.write(data)
+    print(f"wrote {args.output}: the voice's package with your licence {args.licence}, signed by the platform "
+          "(`vocalis package verify` shows it)", file=sys.stderr)
+
+
 def cmd_deposit(args: argparse.Namespace) -> None:
     from vocalis.service.marketplace import Market
 
@@ -125,14 +135,9 @@ def cmd_books(_args: argparse.Namespace) -> None:
 
 def _show(item: Published) -> None:
     listing, terms = item.listing, item.terms
-    offers = [f"{terms.per_use} wei per use + {terms.per_1k_chars} wei per 1,000 characters"]
-    if terms.subscription_per_30_days is not None:
-        offers.append(f"{terms.subscription_per_30_days} wei for 30 days")
-    if terms.buyout is not None:
-        offers.append(f"buyout {terms.buyout} wei")
     published = datetime.fromisoformat(item.published_at).astimezone(UTC).strftime("%Y-%m-%d")
     print(f"cid       {item.cid}\nvoice     {listing.name} ({', '.join(listing.languages)}) {listing.description}\n"
-          f"creator   {item.creator}, published {published} ({item.status})\nterms     {'; '.join(offers)}\n"
+          f"creator   {item.creator}, published {published} ({item.status})\nterms     {'; '.join(terms.offers())}\n"
           f"uses      {', '.join(terms.uses)}{'; licensable until ' + terms.expires if terms.expires else ''}")
 
 
@@ -174,6 +179,11 @@ def add_market_commands(sub: argparse._SubParsersAction) -> None:
     use.add_argument("--lang", default="auto", choices=["auto", "en", "zh"], help="text language (default auto)")
     use.add_argument("-o", "--output", default="out.wav", help="output file, its format by suffix (default out.wav)")
     use.set_defaults(run=cmd_use)
+    export = actions.add_parser("export", help="your licensed voice's package for offline use, with the licence "
+                                               "and your account in its signature")
+    export.add_argument("licence", help="your licence id")
+    export.add_argument("-o", "--output", required=True, metavar="FILE.vvp")
+    export.set_defaults(run=cmd_export)
     deposit = actions.add_parser("deposit", help="pay funds into this account")
     deposit.add_argument("amount", type=int, metavar="WEI")
     deposit.set_defaults(run=cmd_deposit)

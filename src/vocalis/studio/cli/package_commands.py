@@ -65,6 +65,11 @@ def _show(package: Package) -> None:
           f"consent   sha256 {package.consent_sha256}\nlicence   {licence.per_use} wei per use + "
           f"{licence.per_1k_chars} wei per 1,000 characters; uses: {', '.join(licence.uses)}"
           f"{'; expires ' + licence.expires if licence.expires else ''}")
+    if package.grant:
+        grant = package.grant
+        until = f" until {grant.expires_at}" if grant.expires_at else ""
+        print(f"licensed  to {grant.buyer} under licence {grant.licence_id} ({grant.kind}{until}), signed by the "
+              f"platform {grant.platform}")
 
 
 def add_listing_args(parser: argparse.ArgumentParser) -> None:

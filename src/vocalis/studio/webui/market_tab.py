@@ -126,12 +126,7 @@ def _pick(table: pd.DataFrame, ui_lang: str, evt: gr.SelectData) -> list[Any]:
 
 def _terms(item: Any) -> str:
     terms, listing = item.terms, item.listing
-    offers = [f"{terms.per_use} wei per use + {terms.per_1k_chars} wei per 1,000 characters"]
-    if terms.subscription_per_30_days is not None:
-        offers.append(f"{terms.subscription_per_30_days} wei for 30 days")
-    if terms.buyout is not None:
-        offers.append(f"buyout {terms.buyout} wei")
-    return (f"**{listing.name}** by {item.creator} · {listing.description}\n\n{' · '.join(offers)}\n\n"
+    return (f"**{listing.name}** by {item.creator} · {listing.description}\n\n{' · '.join(terms.offers())}\n\n"
             f"uses: {', '.join(terms.uses)}" + (f" · licensable until {terms.expires}" if terms.expires else ""))
 
 
