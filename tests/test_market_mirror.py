@@ -74,3 +74,28 @@ def test_a_chain_that_is_down_loses_nothing_and_a_retry_pays_once(target):
     again = sync(chain_target)
     assert again.sent == 0 and again.already == 1
     assert sum(reconcile_chain(chain_target).values()) == sum(paid)
+
+
+def test_a_configured_node_is_driven_with_the_platforms_key_from_an_encrypted_keystore(hardhat, tmp_path,
+                                                                                      monkeypatch):
+    import json
+
+    from eth_account import Account
+
+    from vocalis.market.chain import rpc_chain
+    from vocalis.market.mirror import chain_target
+
+    platform = Account.create()
+    (tmp_path / "platform.json").write_text(json.dumps(Account.encrypt(platform.key, "s3cret")))
+    hardhat.eth.send_transaction({"from": hardhat.eth.accounts[0], "to": platform.address, "value": 10**20})
+    monkeypatch.setenv("VOCALIS_CHAIN_KEYSTORE", str(tmp_path / "platform.json"))
+    monkeypatch.setenv("VOCALIS_CHAIN_PASSWORD", "s3cret")
+    url = hardhat.provider.endpoint_uri
+    deployed = Chain.deploy(rpc_chain(url), platform.address)  # signed here, sent raw: the node holds no key
+    monkeypatch.setenv("VOCALIS_CHAIN_URL", url)
+    monkeypatch.setenv("VOCALIS_CHAIN_CONTRACT", deployed.address)
+    target = chain_target()
+    assert target.platform == platform.address and target.chain.address == deployed.address
+    paid = _market_with_uses(list(hardhat.eth.accounts), uses=2)
+    assert sync().sent == 4 and sum(reconcile_chain().values()) == sum(paid)
+    assert deployed.contract.functions.owner().call() == platform.address
