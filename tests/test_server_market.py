@@ -81,3 +81,23 @@ def test_publish_license_and_ten_paid_uses_split_80_20(market):
     r = _tts(client, keys["bob"], cid, licence, idempotency="after-revoke")
     assert r.status_code == 403 and "off the market" in r.json()["error"]["message"]
     assert client.get("/v1/market/voices", headers=keys["bob"]).json()["voices"] == []
+
+
+def test_the_server_mirrors_paid_uses_on_chain_by_itself(tts, market):
+    import time
+
+    from vocalis.market.mirror import pending_items, reconcile_chain
+    from vocalis.studio.api import create_app
+
+    _, keys = market
+    with TestClient(create_app(tts, chain_sync_s=0.3)) as client:  # the lifespan runs: the mirror loop with it
+        client.put("/v1/market/wallet", json={"address": "0x" + "22" * 20}, headers=keys["ana"])
+        cid = client.post("/v1/market/voices", json={"voice": "ana", "terms": TERMS}, headers=keys["ana"]).json()["cid"]
+        licence = client.post("/v1/market/licences", json={"cid": cid}, headers=keys["bob"]).json()["id"]
+        client.post("/v1/market/deposits", json={"amount": 10**6, "account": "key:bob"}, headers=keys["ops"])
+        assert _tts(client, keys["bob"], cid, licence).status_code == 200
+        deadline = time.monotonic() + 30
+        while pending_items() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    figures = reconcile_chain()  # the server's in-process chain: this process's
+    assert figures["key:ana"] == (5_001 + -(-len(TEXT) * 333 // 1000)) * 80 // 100

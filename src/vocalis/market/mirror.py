@@ -78,6 +78,12 @@ def set_wallet(account: str, address: str) -> str:
     return Web3.to_checksum_address(address)
 
 
+def pending_items() -> int:
+    """How many items wait for the chain."""
+    with market_db().connect() as conn:
+        return len(conn.execute(select(chain_outbox.c.id).where(chain_outbox.c.status == "pending")).all())
+
+
 def sync(target: ChainTarget | None = None) -> SyncReport:
     """Send every pending item, oldest first."""
     target = target or chain_target()
@@ -147,15 +153,15 @@ def reconcile_chain(target: ChainTarget | None = None) -> dict[str, int]:
     it earned, and the platform what its shares add up to (before any on-chain withdrawal). MarketError where
     they differ or items still wait."""
     target = target or chain_target()
+    waiting = pending_items()
     with market_db().connect() as conn:
-        waiting = conn.execute(select(chain_outbox.c.id).where(chain_outbox.c.status == "pending")).all()
         wallets = conn.execute(select(accounts.c.id, accounts.c.wallet, accounts.c.earned)
                                .where(accounts.c.wallet.is_not(None))).all()
         platform = sum(int(d) for row in conn.execute(select(ledger.c.moves).where(ledger.c.kind.in_(("use",
                                                                                                     "licence"))))
                        for who, d in json.loads(row.moves) if who == "platform")
     if waiting:
-        raise MarketError(f"{len(waiting)} ledger items still wait for the chain: sync first")
+        raise MarketError(f"{waiting} ledger items still wait for the chain: sync first")
     figures = {"platform": platform}
     for row in wallets:
         on_chain = target.chain.credit(row.wallet)

@@ -19,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from vocalis.service import Vocalis
+from vocalis.service.chain_sync import ChainSync
 from vocalis.service.local_server import LocalServer, publish, withdraw
 from vocalis.service.lock import EngineLock
 from vocalis.studio.api.auth import AuthMiddleware, AuthMode
@@ -43,19 +44,21 @@ POOL_THREADS = 256
 
 def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, rate_per_minute: int = DEFAULT_RATE,
                cors_origins: Sequence[str] = (), limits: BodyLimits | None = None,
-               card: LocalServer | None = None, work: WorkLimits | None = None) -> FastAPI:
+               card: LocalServer | None = None, work: WorkLimits | None = None, chain_sync_s: float = 0) -> FastAPI:
     """The app around one engine (built lazily on the first request when None).
 
     `auth`: see auth.py (`vocalis serve` picks it from the address it binds). `rate_per_minute`: requests a
     minute for a key without its own rate, and per client address while no key exists (0: no limit).
     `cors_origins`: the web origins allowed to call the API from a browser (none by default). `card`: published in
     the data home while the server runs (see `service.local_server`); its token stands for the local user.
-    `work`: the bounds on each request's work (see speech.py)."""
+    `work`: the bounds on each request's work (see speech.py). `chain_sync_s`: mirror the market's ledger on
+    chain every so many seconds (0: only when asked, POST /v1/market/chain/sync)."""
     limits = limits or BodyLimits()
     engine = tts or Vocalis()
     lock = EngineLock()
     worker = JobWorker(engine, lock, queue := JobQueue())
     warming = Warming(engine, lock)
+    chain_sync = ChainSync(chain_sync_s) if chain_sync_s > 0 else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -65,12 +68,16 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
         limiter.total_tokens = max(limiter.total_tokens, POOL_THREADS)
         worker.start()
         warming.start()
+        if chain_sync:
+            chain_sync.start()
         if card:
             publish(card)
         yield
         if card:
             withdraw(card)
         worker.stop()
+        if chain_sync:
+            chain_sync.stop()
 
     app = FastAPI(title="Vocalis", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Offline English and Mandarin text-to-speech with emotion and timing control.")

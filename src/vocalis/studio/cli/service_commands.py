@@ -20,6 +20,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from vocalis.studio.api.keys import KeyStore
     from vocalis.studio.api.speech import WorkLimits
 
+    if args.chain_sync < 0:
+        raise VocalisError(f"--chain-sync {args.chain_sync}: give seconds, or 0 to mirror only when asked")
     if args.rate < 0:
         raise VocalisError(f"--rate {args.rate}: give requests per minute, or 0 for no limit")
     if args.max_chars < 1 or args.max_seconds <= 0 or args.key_seconds < 0:
@@ -30,7 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
     work = WorkLimits(args.max_chars, args.max_seconds, args.key_seconds)
     app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or (),
-                     card=card_for(args.host, args.port), work=work)  # card: `vocalis say` here uses this engine
+                     card=card_for(args.host, args.port), work=work,  # card: `vocalis say` here uses this engine
+                     chain_sync_s=args.chain_sync)
     # On SIGTERM, requests under way get this long to finish; a running job goes back to the queue.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=DRAIN_S)
 
@@ -97,6 +100,9 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--key-seconds", type=float, default=14400.0, metavar="S",
                        help="audio seconds one key (or address, without keys) may make per hour (default 14400; "
                             "0: no limit)")
+    serve.add_argument("--chain-sync", type=float, default=30.0, metavar="S",
+                       help="mirror the market's ledger on chain every S seconds, retrying what failed (default 30; "
+                            "0: only on POST /v1/market/chain/sync)")
     serve.add_argument("--cors-origin", action="append", metavar="URL",
                        help="let web pages from this origin call the API (repeatable; default: none)")
     serve.set_defaults(run=cmd_serve)
