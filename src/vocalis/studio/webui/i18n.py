@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from vocalis.studio.webui.dub_strings import DUB_STRINGS
-from vocalis.studio.webui.market_strings import MARKET_STRINGS
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 C = TypeVar("C", bound=gr.blocks.Block)
@@ -304,7 +303,6 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 STRINGS.update(DUB_STRINGS)
-STRINGS.update(MARKET_STRINGS)
 
 
 def t(key: str, lang: str = "en", **values: Any) -> str:
