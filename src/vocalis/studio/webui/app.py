@@ -1,4 +1,4 @@
-"""The web UI: six tabs around one engine, in English or Chinese, with nothing fetched from outside
+"""The web UI: seven tabs around one engine, in English or Chinese, with nothing fetched from outside
 the machine (no analytics, no share link, no web fonts)."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from vocalis.studio.webui.history import history_dir
 from vocalis.studio.webui.history_tab import build_history_tab
 from vocalis.studio.webui.i18n import LANGUAGES, T, Translator
 from vocalis.studio.webui.library_tab import build_library_tab
+from vocalis.studio.webui.market_tab import build_market_tab
 from vocalis.studio.webui.speak_tab import build_speak_tab
 from vocalis.studio.webui.train_tab import build_train_tab
 from vocalis.studio.webui.voices import voice_choices
+from vocalis.voice.library import library_voices
 
 # System fonts only: Gradio's default theme would load web fonts.
 THEME = gr.themes.Default(primary_hue="indigo", font=["ui-sans-serif", "system-ui", "sans-serif"],
@@ -53,6 +55,8 @@ def create_ui(tts: Vocalis | None = None, warm: bool = False) -> gr.Blocks:
                 train = build_train_tab(tr, engine, ui_lang)
             with tr.make(gr.Tab, label=T("tab.dub"), id="dub", elem_id="tab-dub") as dub_tab:
                 dub_voice = build_dub_tab(tr, engine, ui_lang)
+            with tr.make(gr.Tab, label=T("tab.market"), id="market", elem_id="tab-market") as market_tab:
+                market_voice = build_market_tab(tr, engine, ui_lang)
             with tr.make(gr.Tab, label=T("tab.library"), id="library", elem_id="tab-library"):
                 library = build_library_tab(tr, engine, ui_lang, speak, tabs)
             with tr.make(gr.Tab, label=T("tab.history"), id="history", elem_id="tab-history"):
@@ -69,6 +73,8 @@ def create_ui(tts: Vocalis | None = None, warm: bool = False) -> gr.Blocks:
         train_tab.select(train.refresh_starts, start_state, train.start, show_progress="hidden")
         dub_tab.select(lambda lang, v: gr.update(choices=voice_choices(lang), value=v), [ui_lang, dub_voice], dub_voice,
                        show_progress="hidden")
+        market_tab.select(lambda v: gr.update(choices=[x.name for x in library_voices()], value=v), market_voice,
+                          market_voice, show_progress="hidden")
         ui_lang.change(tr.updates, ui_lang, tr.components, show_progress="hidden") \
             .then(library.refresh_voices, voice_state, library.voice_outputs, show_progress="hidden") \
             .then(train.refresh_starts, start_state, train.start, show_progress="hidden") \

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from vocalis.studio.webui.dub_strings import DUB_STRINGS
+from vocalis.studio.webui.market_strings import MARKET_STRINGS
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 C = TypeVar("C", bound=gr.blocks.Block)
@@ -111,7 +112,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "请添加情感参考音频，或选择其他情感方式。"),
     "speak.no_emotion_text": ("Describe the emotion, or choose another way to set it.",
                               "请描述情感，或选择其他情感方式。"),
-    "speak.no_duration": ("Give the length in seconds, or choose another timing.", "请填写秒数，或选择其他时长控制。"),
+    "speak.no_duration": ("Give a length in seconds above 0, or choose another timing.",
+                          "请填写大于 0 的秒数，或选择其他时长控制。"),
     # Clone
     "clone.intro": ("Clone a voice from 3-30 s of one person's speech (10-30 s gives a closer voice). "
                     "Any common format; noise and clipping lower the quality.",
@@ -303,6 +305,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 STRINGS.update(DUB_STRINGS)
+STRINGS.update(MARKET_STRINGS)
 
 
 def t(key: str, lang: str = "en", **values: Any) -> str:

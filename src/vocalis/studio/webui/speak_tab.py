@@ -145,7 +145,7 @@ def build_speak_tab(tr: Translator, engine: Engine, ui_lang: gr.Radio) -> SpeakT
                                  choices=[(T(f"timing.{m}"), m) for m in ("free", "speed", "duration")])
                 speed = tr.make(gr.Slider, label=T("speak.speed"), info=T("speak.speed.info"), minimum=SPEED_RANGE[0],
                                 maximum=SPEED_RANGE[1], step=0.05, value=1.0, visible=False)
-                duration = tr.make(gr.Number, label=T("speak.duration"), info=T("speak.duration.info"), minimum=0.1,
+                duration = tr.make(gr.Number, label=T("speak.duration"), info=T("speak.duration.info"),
                                    value=None, visible=False, elem_id="speak-duration")
             with tr.make(gr.Accordion, label=T("speak.advanced"), open=False):
                 pause_scale = tr.make(gr.Slider, label=T("speak.pause_scale"), info=T("speak.pause_scale.info"),
@@ -259,5 +259,5 @@ def _check_complete(settings: SpeakSettings, ui_lang: str) -> None:
         raise gr.Error(t("speak.no_emotion_clip", ui_lang))
     if settings.emotion_method == "text" and not settings.emotion_text:
         raise gr.Error(t("speak.no_emotion_text", ui_lang))
-    if settings.timing == "duration" and settings.duration is None:
+    if settings.timing == "duration" and (settings.duration is None or settings.duration <= 0):
         raise gr.Error(t("speak.no_duration", ui_lang))
