@@ -44,6 +44,12 @@ class EngineLock:
     def __exit__(self, *_exc: object) -> None:
         self._release()
 
+    @property
+    def waiting(self) -> int:
+        """Request turns waiting for the engine now."""
+        with self._changed:
+            return len(self._waiting)
+
     def turn(self, client: str, continuing: bool = False) -> AbstractContextManager[None]:
         """A request's turn for `client`: its first segment, or (`continuing`) one of the rest."""
         return self._hold(lambda: self._acquire_request(client, _CONTINUING if continuing else _NEW))

@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import text
 
 from vocalis.service import Vocalis
 from vocalis.service.chain_sync import ChainSync
@@ -26,12 +28,13 @@ from vocalis.studio.api.auth import AuthMiddleware, AuthMode
 from vocalis.studio.api.consent import consent_routes
 from vocalis.studio.api.docs import install_docs
 from vocalis.studio.api.dubbing import dubbing_routes
-from vocalis.studio.api.errors import install_error_handlers
+from vocalis.studio.api.errors import ApiError, install_error_handlers
 from vocalis.studio.api.jobqueue import JobQueue
 from vocalis.studio.api.jobs import job_routes
 from vocalis.studio.api.keys import KeyStore
 from vocalis.studio.api.limits import BodyLimitMiddleware, BodyLimits
 from vocalis.studio.api.market import market_routes
+from vocalis.studio.api.observability import REQUEST_ID_HEADER, Metrics, ObservabilityMiddleware
 from vocalis.studio.api.ratelimit import DEFAULT_RATE, RateLimitMiddleware
 from vocalis.studio.api.speech import WorkLimits, speech_routes
 from vocalis.studio.api.training import training_routes
@@ -59,6 +62,7 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     worker = JobWorker(engine, lock, queue := JobQueue())
     warming = Warming(engine, lock)
     chain_sync = ChainSync(chain_sync_s) if chain_sync_s > 0 else None
+    metrics = Metrics(lambda: lock.waiting, queue.counts)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -88,8 +92,9 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     app.add_middleware(AuthMiddleware, store=KeyStore(), mode=auth, local_token=card and card.token)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["*"],
-                           allow_headers=["*"], expose_headers=["Retry-After", "Location"])
-    app.include_router(speech_routes(engine, lock, work or WorkLimits()))
+                           allow_headers=["*"], expose_headers=["Retry-After", "Location", REQUEST_ID_HEADER])
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.include_router(speech_routes(engine, lock, work or WorkLimits(), metrics))
     app.include_router(voice_routes(engine, lock, limits))
     app.include_router(consent_routes(lock, limits))
     app.include_router(job_routes(queue, worker))
@@ -102,7 +107,31 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
         return {"status": "ok"}
 
     @app.get("/ready")
-    async def ready() -> JSONResponse:  # 200 once the models are loaded and have run (a load balancer's check)
-        return JSONResponse({"status": warming.state}, status_code=200 if warming.state == "ready" else 503)
+    def ready() -> JSONResponse:  # 200 once the models have loaded and run and the databases answer (for a balancer)
+        database = _database_state(queue)
+        state = warming.state if database == "ok" else "database unreachable"
+        return JSONResponse({"status": state, "models": warming.state, "database": database},
+                            status_code=200 if state == "ready" else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus(request: Request) -> Response:
+        key = request.state.api_key
+        if key is not None and not key.operator:  # the figures name every account's voices
+            raise ApiError(403, f"the API key {key.name!r} may not read /metrics: use an operator key "
+                                "(`vocalis keys create NAME --operator`)")
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _database_state(queue: JobQueue) -> str:
+    """"ok", or what failed: the shared database ($VOCALIS_DB_URL) and the job queue both answer a query."""
+    from vocalis.trust.db import trust_db
+
+    try:
+        with trust_db().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        queue.counts()
+    except Exception as e:  # any driver's error: the check reports it rather than failing itself
+        return f"{type(e).__name__}: {e}".splitlines()[0][:200]
+    return "ok"

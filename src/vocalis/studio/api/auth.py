@@ -1,6 +1,7 @@
 """Who may call `/v1/*`. With any active key, every request needs `Authorization: Bearer KEY` (what the
 official openai client sends); with none, the server is open, which `vocalis serve` only allows on a
-loopback address unless told `--no-auth`. `/health` and the docs stay open.
+loopback address unless told `--no-auth`. `/metrics` is guarded the same way (and wants an operator key, see
+app.py); `/health`, `/ready` and the docs stay open.
 
 The key a request came with is `request.state.api_key` (an ApiKey, or None on an open server): rate
 limits and job ownership go by its name."""
@@ -20,7 +21,7 @@ from vocalis.studio.api.errors import error_response
 from vocalis.studio.api.keys import KeyStore
 from vocalis.trust.audit import local_user
 
-PROTECTED = "/v1/"
+PROTECTED = ("/v1/", "/metrics")
 HOW_TO_CREATE = "create one on the server with `vocalis keys create NAME`"
 
 

@@ -42,9 +42,14 @@ class ApiError(Exception):
         self.status, self.message, self.param, self.headers = status, message, param, headers
 
 
+def error_kind(status: int) -> str:
+    """The error's type as the body names it (and /metrics counts it)."""
+    return _KINDS.get(status, "server_error" if status >= 500 else "invalid_request_error")
+
+
 def error_response(status: int, message: str, param: str | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    kind = _KINDS.get(status, "invalid_request_error")
+    kind = error_kind(status)
     return JSONResponse({"error": {"message": message, "type": kind, "param": param}}, status_code=status,
                         headers=headers)
 

@@ -91,6 +91,11 @@ class JobQueue:
             return db.execute("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND owner IS ?",
                               (owner,)).fetchone()[0]
 
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each state."""
+        with self._connect() as db:
+            return dict(db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+
     def claim_next(self) -> JobRecord | None:
         """The oldest queued job, now running."""
         with self._connect() as db:  # one statement: two workers on one queue never claim the same job

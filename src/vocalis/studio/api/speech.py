@@ -29,6 +29,7 @@ from vocalis.service.local_server import SECONDS_HEADER
 from vocalis.service.lock import EngineLock
 from vocalis.studio.api.auth import account, requester
 from vocalis.studio.api.errors import ApiError
+from vocalis.studio.api.observability import Metrics
 from vocalis.studio.api.schemas import OpenAISpeech, TTSRequest
 from vocalis.trust.provenance import sign_bytes
 
@@ -79,14 +80,23 @@ class Usage:
             self._made.setdefault(client, deque()).append((time.monotonic(), seconds))
 
 
-def speech_routes(engine: Vocalis, lock: EngineLock, limits: WorkLimits) -> APIRouter:
+@dataclass(frozen=True)
+class _Context:
+    """What every speech request shares on one server."""
+    engine: Vocalis
+    lock: EngineLock
+    limits: WorkLimits
+    usage: Usage
+    metrics: Metrics
+
+
+def speech_routes(engine: Vocalis, lock: EngineLock, limits: WorkLimits, metrics: Metrics) -> APIRouter:
     router = APIRouter(tags=["speech"])
-    usage = Usage(limits.key_seconds_per_hour)
+    context = _Context(engine, lock, limits, Usage(limits.key_seconds_per_hour), metrics)
 
     @router.post("/v1/audio/speech")
     async def speech(body: OpenAISpeech, request: Request) -> Response:
-        response = await _respond(engine, lock, limits, usage, body.to_request(), body.streaming, request,
-                                  body.stream_format == "sse")
+        response = await _respond(context, body.to_request(), body.streaming, request, body.stream_format == "sse")
         if body.speed != body.clamped_speed:
             response.headers["X-Speed-Clamped"] = f"speed {body.speed} was rendered at {body.clamped_speed}"
         return response
@@ -94,13 +104,13 @@ def speech_routes(engine: Vocalis, lock: EngineLock, limits: WorkLimits) -> APIR
     @router.post("/v1/tts")
     async def tts_native(body: TTSRequest, request: Request) -> Response:
         speech = body.to_request(low_latency=body.stream, idempotency_key=request.headers.get("Idempotency-Key"))
-        return await _respond(engine, lock, limits, usage, speech, body.stream, request)
+        return await _respond(context, speech, body.stream, request)
 
     return router
 
 
-async def _respond(engine: Vocalis, lock: EngineLock, limits: WorkLimits, usage: Usage, speech: SpeechRequest,
-                   streaming: bool, request: Request, events: bool = False) -> Response:
+async def _respond(context: _Context, speech: SpeechRequest, streaming: bool, request: Request,
+                   events: bool = False) -> Response:
     """The speech in the request's format: streamed as it renders (pcm or wav, or OpenAI's server-sent events;
     watermarked but unsigned: a signature covers a whole file), or whole (wav, mp3 and flac C2PA-signed)."""
     fmt = speech.format
@@ -110,17 +120,17 @@ async def _respond(engine: Vocalis, lock: EngineLock, limits: WorkLimits, usage:
         fmt = "pcm"  # OpenAI's event stream carries base64 PCM
     elif streaming and fmt not in ("pcm", "wav"):
         raise VocalisError(f"streaming sends pcm or wav, not {fmt}: ask for pcm or wav")
-    _bound(speech, limits)
+    _bound(speech, context.limits)
     # Loading and hashing a voice file, encoding and signing are slow: off the event loop, which serves everyone.
     await anyio.to_thread.run_sync(check_request_voice, speech, account(request))
     client = requester(request)
-    usage.check(client)
-    render = _Render(engine, lock, speech, client, limits.request_seconds, usage)
+    context.usage.check(client)
+    render = _Render(context, speech, client)
     await anyio.to_thread.run_sync(render.start)
     if events:
         return StreamingResponse(_events(render), media_type="text/event-stream")
     if streaming:
-        return StreamingResponse(_raw(render, fmt, engine.sample_rate), media_type=MEDIA_TYPES[fmt])
+        return StreamingResponse(_raw(render, fmt, context.engine.sample_rate), media_type=MEDIA_TYPES[fmt])
     chunks = []
     async for chunk in render:
         chunks.append(chunk)
@@ -153,19 +163,21 @@ class _Render:
     """One request's chunks, each rendered on a pool thread under the engine lock (the client's turn), as the
     response reads them; closing it (a client gone) ends the render and records what was made."""
 
-    def __init__(self, engine: Vocalis, lock: EngineLock, speech: SpeechRequest, client: str, max_seconds: float,
-                 usage: Usage):
-        self.engine, self.lock, self.speech, self.client = engine, lock, speech, client
-        self.max_seconds, self.usage = max_seconds, usage
+    def __init__(self, context: _Context, speech: SpeechRequest, client: str):
+        self.engine, self.lock, self.speech, self.client = context.engine, context.lock, speech, client
+        self.max_seconds, self.usage, self.metrics = context.limits.request_seconds, context.usage, context.metrics
         self.seconds = 0.0
+        self.engine_seconds = 0.0  # time spent rendering, turns of the lock only (not waiting, not sending)
         self._stream: Iterator[Chunk] | None = None
         self._first: Chunk | None = None
 
     def start(self) -> None:
         """The request checked and its first segment planned: a bad one fails as a 4xx, before any byte."""
         with self.lock.turn(self.client):
+            start = time.perf_counter()
             self._stream = self.engine.open(self.speech, self.client)
             self._first = next(self._stream)
+            self.engine_seconds += time.perf_counter() - start
 
     def _next(self) -> Chunk | None:
         if self._first is not None:
@@ -174,7 +186,9 @@ class _Render:
             chunk = None  # the bounds on one request's audio and on the key's hour (met by its other requests)
         else:
             with self.lock.turn(self.client, continuing=True):
+                start = time.perf_counter()
                 chunk = next(self._stream, None)
+                self.engine_seconds += time.perf_counter() - start
         if chunk is None:
             self.close()
             return None
@@ -194,6 +208,7 @@ class _Render:
         if self._stream is not None:
             self._stream.close()  # type: ignore[attr-defined]  # a generator: its audit record is written
             self._stream = None
+            self.metrics.rendered(self.speech.voice or "default", self.seconds, self.engine_seconds)
 
 
 async def _raw(render: _Render, fmt: str, sample_rate: int) -> AsyncIterator[bytes]:

@@ -18,6 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from vocalis.studio.api import create_app
     from vocalis.studio.api.auth import AuthMode, startup_auth_mode
     from vocalis.studio.api.keys import KeyStore
+    from vocalis.studio.api.observability import configure_logging
     from vocalis.studio.api.speech import WorkLimits
 
     if args.chain_sync < 0:
@@ -30,6 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     keys = {AuthMode.OFF: "no API keys checked", AuthMode.AUTO: "API keys needed once one exists",
             AuthMode.REQUIRED: "API keys needed"}[auth]
     print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
+    configure_logging(args.log_format)
     work = WorkLimits(args.max_chars, args.max_seconds, args.key_seconds)
     app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or (),
                      card=card_for(args.host, args.port), work=work,  # card: `vocalis say` here uses this engine
@@ -103,6 +105,9 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--chain-sync", type=float, default=30.0, metavar="S",
                        help="mirror the market's ledger on chain every S seconds, retrying what failed (default 30; "
                             "0: only on POST /v1/market/chain/sync)")
+    serve.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="one line per request on stderr (with its X-Request-ID), and warnings: plain text, or "
+                            "JSON objects for a log shipper (default text)")
     serve.add_argument("--cors-origin", action="append", metavar="URL",
                        help="let web pages from this origin call the API (repeatable; default: none)")
     serve.set_defaults(run=cmd_serve)
