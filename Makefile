@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := espeak-ng libsndfile1
 
-.PHONY: demo test test-fast install apt browser js contract postgres bench clean
+.PHONY: demo test test-fast install apt browser js contract postgres systemd bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v espeak-ng >/dev/null || $(MAKE) apt
@@ -42,6 +42,10 @@ contract: js
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(MAKE) apt APT_PKGS="postgresql"
 
+# systemd-analyze, which checks the units `vocalis service install` writes.
+systemd:
+	@command -v systemd-analyze >/dev/null || $(MAKE) apt APT_PKGS="systemd"
+
 # Debian's Chromium, which the web UI's browser tests drive (Playwright downloads no browser here), and a
 # small Chinese font so that the screenshots of the Chinese interface show characters, not boxes.
 browser:
@@ -54,7 +58,7 @@ demo: $(STAMP)
 	$(BIN)/vocalis say "你好，欢迎使用语音工作室，今天天气很好。" -o out/demo_zh.wav
 	@echo "Wrote out/demo_en.wav and out/demo_zh.wav"
 
-test: $(STAMP) browser js postgres
+test: $(STAMP) browser js postgres systemd
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q
 

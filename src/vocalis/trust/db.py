@@ -106,3 +106,12 @@ def _sqlite_setup(connection: sqlite3.Connection, _record: object) -> None:
     # WAL: readers (verify, consent checks) go on while a render appends; wait for a busy writer, don't fail.
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA busy_timeout=30000")
+
+
+def release() -> None:
+    """Close the configured database's pooled connections (before its SQLite file is replaced); the next use
+    opens it afresh."""
+    with _lock:
+        engine = _engines.pop(db_url(), None)
+    if engine is not None:
+        engine.dispose()

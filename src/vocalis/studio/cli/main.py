@@ -1,6 +1,6 @@
-"""`vocalis` command line: say, dub, run, serve, keys, webui, emotion, voices, clone, train, consent, audit,
-verify, package, market, phonemes, prepare, eval. Each command lives in the module of its kind; errors are one
-line on stderr, exit code 2."""
+"""`vocalis` command line: say, dub, run, serve, keys, webui, service, backup, restore, emotion, voices, clone,
+train, consent, audit, verify, package, market, phonemes, prepare, eval. Each command lives in the module of its
+kind; errors are one line on stderr, exit code 2."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from vocalis.errors import VocalisError, VoiceExists
 from vocalis.studio.cli.eval_commands import add_eval_commands
 from vocalis.studio.cli.market_commands import add_market_commands
+from vocalis.studio.cli.operations_commands import add_operations_commands
 from vocalis.studio.cli.package_commands import add_package_commands
 from vocalis.studio.cli.service_commands import add_service_commands
 from vocalis.studio.cli.speech_commands import add_speech_commands
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_speech_commands(sub)
     add_service_commands(sub)
+    add_operations_commands(sub)
     add_voice_commands(sub)
     add_train_command(sub)
     add_trust_commands(sub)
