@@ -4,6 +4,7 @@ still work)."""
 
 import hashlib
 import sqlite3
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,7 +34,7 @@ def test_keys_are_created_listed_and_revoked_from_the_command_line(capsys):
     assert main(["keys", "list"]) == 0
     listed = capsys.readouterr().out
     assert "alice" in listed and "30/min" in listed and "active" in listed and secret not in listed
-    assert secret not in KeyStore().path.read_bytes().decode("latin-1")  # only its hash is stored
+    assert secret not in Path(KeyStore().where).read_bytes().decode("latin-1")  # only its hash is stored
     assert main(["keys", "revoke", "alice"]) == 0
     assert main(["keys", "revoke", "alice"]) == 2
     assert "no active key" in capsys.readouterr().err

@@ -24,10 +24,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from vocalis.database import DB_URL_ENV
 from vocalis.errors import VocalisError
 from vocalis.home import data_home
 from vocalis.trust.audit import KEY_ENV, AuditCheck, AuditLog
-from vocalis.trust.db import DB_URL_ENV, db_url, release
+from vocalis.trust.db import db_url, release
 
 FORMAT = 1
 MANIFEST = "vocalis-backup.json"

@@ -6,26 +6,11 @@ SQLite file in the data home to a server shared by several machines:
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
+from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, Text
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-)
-
-from vocalis.home import data_home, private_file
-
-DB_URL_ENV = "VOCALIS_DB_URL"
+from vocalis.database import engine_for, shared_url, sqlite_url
+from vocalis.database import release as release_url
+from vocalis.home import data_home
 
 metadata = MetaData()
 
@@ -79,39 +64,16 @@ challenge_table = Table(
     Column("issued_at", String(32), nullable=False),
 )
 
-_engines: dict[str, Engine] = {}
-_lock = threading.Lock()
-
-
 def db_url() -> str:
     """Read at each use: the data home may change (tests give each test its own)."""
-    return os.environ.get(DB_URL_ENV) or f"sqlite:///{private_file(data_home() / 'trust.sqlite3')}"
+    return shared_url() or sqlite_url(data_home() / "trust.sqlite3")
 
 
 def trust_db() -> Engine:
     """The engine for the configured database, its tables created on first use (once per URL and process)."""
-    url = db_url()
-    with _lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = create_engine(url)
-            if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_setup)
-            metadata.create_all(engine)
-            _engines[url] = engine
-        return engine
-
-
-def _sqlite_setup(connection: sqlite3.Connection, _record: object) -> None:
-    # WAL: readers (verify, consent checks) go on while a render appends; wait for a busy writer, don't fail.
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA busy_timeout=30000")
+    return engine_for(db_url(), metadata)
 
 
 def release() -> None:
-    """Close the configured database's pooled connections (before its SQLite file is replaced); the next use
-    opens it afresh."""
-    with _lock:
-        engine = _engines.pop(db_url(), None)
-    if engine is not None:
-        engine.dispose()
+    """Close the trust database's pooled connections (before its SQLite file is replaced)."""
+    release_url(db_url())

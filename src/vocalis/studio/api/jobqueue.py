@@ -1,35 +1,31 @@
-"""The job queue: a SQLite table in $VOCALIS_HOME/jobs/queue.sqlite3, results in $VOCALIS_HOME/jobs/ID/.
-It outlives the server: a job that was running when the server stopped is queued again on the next start.
+"""The job queue: a table in the shared database ($VOCALIS_DB_URL) or in $VOCALIS_HOME/jobs/queue.sqlite3 (see
+tables.py), results in $VOCALIS_HOME/jobs/ID/ (a shared mount when several servers share the queue). It outlives
+the server: a job that was running when the server stopped is queued again on the next start.
 
 Status moves queued -> running -> done | failed, or to cancelled from queued or running. Updates from the
-worker only apply while the job is still running, so a cancel always wins over the worker's last write."""
+worker only apply while the job is still running, so a cancel always wins over the worker's last write. A
+queued job is claimed by exactly one worker, however many servers share the queue."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import shutil
-import sqlite3
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
+
 from vocalis.home import data_home
-from vocalis.studio.api.db import database
+from vocalis.studio.api.tables import jobs_db
+from vocalis.studio.api.tables import jobs_table as jobs
 
 Kind = Literal["text", "batch", "train", "dub"]
-_COLUMNS = ("id", "owner", "kind", "spec", "status", "done", "total", "fraction", "errors", "result",
-            "media_type", "created_at", "started_at", "finished_at")
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS jobs (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, owner TEXT, kind TEXT NOT NULL,
-        spec TEXT NOT NULL, status TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL,
-        fraction REAL NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]', result TEXT, media_type TEXT,
-        created_at REAL NOT NULL, started_at REAL, finished_at REAL)""",
-    "CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq)",
-)
+_COLUMNS = [jobs.c[name] for name in ("id", "owner", "kind", "spec", "status", "done", "total", "fraction", "errors",
+                                       "result", "media_type", "created_at", "started_at", "finished_at")]
+_ACTIVE = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -51,12 +47,13 @@ class JobRecord:
 
 
 class JobQueue:
-    def __init__(self, folder: Path | None = None):
-        self.folder = folder or data_home() / "jobs"
+    def __init__(self) -> None:
+        self.folder = data_home() / "jobs"
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return database(self.folder / "queue.sqlite3", *_SCHEMA)
+    @property
+    def db(self) -> Engine:  # looked up at each use: the data home and the database URL may change
+        return jobs_db()
 
     def job_folder(self, job_id: str) -> Path:
         return self.folder / job_id
@@ -67,92 +64,96 @@ class JobQueue:
         job_id = "job_" + secrets.token_hex(8)
         if files is not None:
             files.replace(self.job_folder(job_id))
-        with self._connect() as db:
-            db.execute("INSERT INTO jobs (id, owner, kind, spec, status, total, created_at) "
-                       "VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                       (job_id, owner, kind, json.dumps(spec), total, time.time()))
+        with self.db.begin() as db:
+            db.execute(insert(jobs).values(id=job_id, owner=owner, kind=kind, spec=json.dumps(spec), status="queued",
+                                           total=total, created_at=time.time()))
         return self.get(job_id)
 
     def get(self, job_id: str) -> JobRecord | None:
-        with self._connect() as db:
-            row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self.db.connect() as db:
+            row = db.execute(select(*_COLUMNS).where(jobs.c.id == job_id)).first()
         return _record(row) if row else None
 
     def list(self, owner: str | None, limit: int) -> list[JobRecord]:
         """The newest first; only `owner`'s when given."""
-        where, args = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
-        with self._connect() as db:
-            rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs {where} ORDER BY seq DESC LIMIT ?",
-                              (*args, limit)).fetchall()
+        query = select(*_COLUMNS).order_by(jobs.c.seq.desc()).limit(limit)
+        with self.db.connect() as db:
+            rows = db.execute(query.where(jobs.c.owner == owner) if owner is not None else query).all()
         return [_record(r) for r in rows]
 
     def pending(self, owner: str | None) -> int:
-        with self._connect() as db:
-            return db.execute("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND owner IS ?",
-                              (owner,)).fetchone()[0]
+        query = select(func.count()).select_from(jobs).where(jobs.c.status.in_(_ACTIVE),
+                                                             jobs.c.owner.is_not_distinct_from(owner))
+        with self.db.connect() as db:
+            return db.execute(query).scalar_one()
 
     def counts(self) -> dict[str, int]:
         """How many jobs are in each state."""
-        with self._connect() as db:
-            return dict(db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+        with self.db.connect() as db:
+            return dict(db.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all())
 
     def claim_next(self) -> JobRecord | None:
-        """The oldest queued job, now running."""
-        with self._connect() as db:  # one statement: two workers on one queue never claim the same job
-            row = db.execute("UPDATE jobs SET status = 'running', started_at = ? WHERE id = (SELECT id FROM jobs "
-                             "WHERE status = 'queued' ORDER BY seq LIMIT 1) RETURNING id", (time.time(),)).fetchone()
-        return self.get(row[0]) if row else None
+        """The oldest queued job, now running; None when none is queued. One statement, the row locked and
+        skipped by any other worker meanwhile: two workers never claim the same job."""
+        oldest = (select(jobs.c.id).where(jobs.c.status == "queued").order_by(jobs.c.seq).limit(1)
+                  .with_for_update(skip_locked=True).scalar_subquery())
+        claim = (update(jobs).where(jobs.c.id == oldest, jobs.c.status == "queued")
+                 .values(status="running", started_at=time.time()).returning(jobs.c.id))
+        with self.db.begin() as db:
+            job_id = db.execute(claim).scalar()
+        return self.get(job_id) if job_id else None
 
     def requeue_running(self) -> int:
         """After a restart: jobs the last server was running go back to the queue (where they left off)."""
-        with self._connect() as db:
-            return db.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'").rowcount
+        with self.db.begin() as db:
+            return db.execute(update(jobs).where(jobs.c.status == "running").values(status="queued")).rowcount
 
     def requeue(self, job_id: str) -> None:
         """A job this server was running, back in the queue as it stops (cancelled or finished ones stay)."""
-        with self._connect() as db:
-            db.execute("UPDATE jobs SET status = 'queued' WHERE id = ? AND status = 'running'", (job_id,))
+        with self.db.begin() as db:
+            db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status == "running").values(status="queued"))
 
     def progress(self, job_id: str, done: int, total: int, fraction: float,
                  errors: list[dict[str, Any]] | None = None) -> bool:
         """Record progress; False when the job is no longer running (cancelled): the worker stops."""
-        with self._connect() as db:
-            sets, args = "done = ?, total = ?, fraction = ?", [done, total, fraction]
-            if errors is not None:
-                sets, args = sets + ", errors = ?", [*args, json.dumps(errors)]
-            return db.execute(f"UPDATE jobs SET {sets} WHERE id = ? AND status = 'running'",
-                              (*args, job_id)).rowcount == 1
+        values: dict[str, Any] = {"done": done, "total": total, "fraction": fraction}
+        if errors is not None:
+            values["errors"] = json.dumps(errors)
+        return self._update_running(job_id, values)
 
     def finish(self, job_id: str, status: Literal["done", "failed"], errors: list[dict[str, Any]],
                result: str | None = None, media_type: str | None = None) -> bool:
         """False when the job was cancelled meanwhile (its files are then the caller's to remove)."""
-        with self._connect() as db:
-            fraction = "1.0" if status == "done" else "fraction"
-            return db.execute(
-                f"UPDATE jobs SET status = ?, errors = ?, result = ?, media_type = ?, finished_at = ?, "
-                f"fraction = {fraction}, done = CASE WHEN ? = 'done' THEN total ELSE done END "
-                "WHERE id = ? AND status = 'running'",
-                (status, json.dumps(errors), result, media_type, time.time(), status, job_id)).rowcount == 1
+        values: dict[str, Any] = {"status": status, "errors": json.dumps(errors), "result": result,
+                                  "media_type": media_type, "finished_at": time.time()}
+        if status == "done":
+            values.update(fraction=1.0, done=jobs.c.total)
+        return self._update_running(job_id, values)
+
+    def _update_running(self, job_id: str, values: dict[str, Any]) -> bool:
+        with self.db.begin() as db:
+            return db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status == "running")
+                              .values(**values)).rowcount == 1
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued or running job; False if it had finished. The worker notices between two segments
         and removes what the job had written."""
-        with self._connect() as db:
-            return db.execute("UPDATE jobs SET status = 'cancelled', finished_at = ? "
-                              "WHERE id = ? AND status IN ('queued', 'running')", (time.time(), job_id)).rowcount == 1
+        with self.db.begin() as db:
+            return db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status.in_(_ACTIVE))
+                              .values(status="cancelled", finished_at=time.time())).rowcount == 1
 
     def delete(self, job_id: str) -> None:
         """Forget a finished job and remove its files. A cancelled job's files are left to the worker,
         which may still be writing them until it notices the cancel, and removes them then."""
-        with self._connect() as db:
-            status = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            db.execute("DELETE FROM jobs WHERE id = ? AND status IN ('done', 'failed', 'cancelled')", (job_id,))
-        if status and status[0] in ("done", "failed"):
+        with self.db.begin() as db:
+            status = db.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
+            db.execute(delete(jobs).where(jobs.c.id == job_id, jobs.c.status.in_(("done", "failed", "cancelled"))))
+        if status in ("done", "failed"):
             shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
 
 
-def _record(row: tuple) -> JobRecord:
-    values = dict(zip(_COLUMNS, row, strict=True))
+def _record(row: Row) -> JobRecord:
+    values = row._asdict()
     values["spec"] = json.loads(values["spec"])
     values["errors"] = json.loads(values["errors"])
     return JobRecord(**values)

@@ -1,5 +1,6 @@
-"""API keys (`vocalis keys create|revoke|list`), kept in $VOCALIS_HOME/api_keys.sqlite3. An operator key may
-also accept written consent for a cloned voice (`POST /v1/voices/NAME/consent/document`).
+"""API keys (`vocalis keys create|revoke|list`), kept in $VOCALIS_HOME/api_keys.sqlite3 or the shared database
+(see tables.py). An operator key may also accept written consent for a cloned voice
+(`POST /v1/voices/NAME/consent/document`).
 
 Only a key's SHA-256 is stored: the secret is shown once, at creation. Secrets are random (32 bytes from
 `secrets`) with a recognisable `vk_` prefix, so a plain hash is enough (no salt or slow hash needed: there
@@ -10,22 +11,21 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import sqlite3
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine, Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from vocalis.database import engine_for, sqlite_url
 from vocalis.errors import VocalisError
-from vocalis.home import data_home
-from vocalis.studio.api.db import database
+from vocalis.studio.api.tables import add_operator_column, keys_db, keys_metadata
+from vocalis.studio.api.tables import keys_table as keys
 
 PREFIX = "vk_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-_SCHEMA = """CREATE TABLE IF NOT EXISTS keys (
-    name TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, rate INTEGER,
-    created_at REAL NOT NULL, revoked_at REAL, operator INTEGER NOT NULL DEFAULT 0)"""
-_COLUMNS = "name, hint, rate, created_at, revoked_at, operator"
+_COLUMNS = (keys.c.name, keys.c.hint, keys.c.rate, keys.c.created_at, keys.c.revoked_at, keys.c.operator)
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,20 @@ class ApiKey:
 
 
 class KeyStore:
-    def __init__(self, path: Path | None = None):
-        self.path = path or data_home() / "api_keys.sqlite3"
+    """The keys in the configured database (see tables.py), or in the SQLite file `path`."""
 
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return database(self.path, _SCHEMA, upgrade=_add_operator_column)
+    def __init__(self, path: Path | None = None):
+        self._path = path
+
+    @property
+    def db(self) -> Engine:  # looked up at each use: the data home and the database URL may change
+        return engine_for(sqlite_url(self._path), keys_metadata, add_operator_column) if self._path else keys_db()
+
+    @property
+    def where(self) -> str:
+        """Where the keys are kept, for people: a file, or the database's URL without its password."""
+        url = self.db.url
+        return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
 
     def create(self, name: str, rate: int | None = None, operator: bool = False) -> str:
         """A new key's secret (shown once: only its hash is kept). A revoked key's name can be reused."""
@@ -56,44 +65,41 @@ class KeyStore:
         if rate is not None and rate < 1:
             raise VocalisError(f"rate {rate} is not allowed: give requests per minute, 1 or more")
         secret = PREFIX + secrets.token_urlsafe(32)
-        with self._connect() as db:
-            row = db.execute("SELECT revoked_at FROM keys WHERE name = ?", (name,)).fetchone()
-            if row and row[0] is None:
-                raise VocalisError(f"a key named {name!r} exists: revoke it first (vocalis keys revoke {name})")
-            db.execute("INSERT OR REPLACE INTO keys (name, sha256, hint, rate, created_at, operator) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (name, _digest(secret), secret[:7], rate, time.time(), operator))
+        exists = VocalisError(f"a key named {name!r} exists: revoke it first (vocalis keys revoke {name})")
+        try:
+            with self.db.begin() as db:
+                if db.execute(select(keys.c.name).where(keys.c.name == name, keys.c.revoked_at.is_(None))).first():
+                    raise exists
+                db.execute(delete(keys).where(keys.c.name == name))  # a revoked key of that name
+                db.execute(insert(keys).values(name=name, sha256=_digest(secret), hint=secret[:7], rate=rate,
+                                               created_at=time.time(), operator=operator))
+        except IntegrityError:  # another server made it meanwhile
+            raise exists from None
         return secret
 
     def revoke(self, name: str) -> None:
-        with self._connect() as db:
-            done = db.execute("UPDATE keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-                              (time.time(), name)).rowcount
+        with self.db.begin() as db:
+            done = db.execute(update(keys).where(keys.c.name == name, keys.c.revoked_at.is_(None))
+                              .values(revoked_at=time.time())).rowcount
         if not done:
             raise VocalisError(f"no active key named {name!r} (see vocalis keys list)")
 
     def keys(self) -> list[ApiKey]:
-        with self._connect() as db:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM keys ORDER BY name").fetchall()
-        return [_key(row) for row in rows]
+        with self.db.connect() as db:
+            return [_key(row) for row in db.execute(select(*_COLUMNS).order_by(keys.c.name))]
 
     def any_active(self) -> bool:
-        with self._connect() as db:
-            return db.execute("SELECT 1 FROM keys WHERE revoked_at IS NULL LIMIT 1").fetchone() is not None
+        with self.db.connect() as db:
+            return db.execute(select(keys.c.name).where(keys.c.revoked_at.is_(None)).limit(1)).first() is not None
 
     def find(self, secret: str) -> ApiKey | None:
         """The key (active or revoked) whose secret this is."""
-        with self._connect() as db:
-            row = db.execute(f"SELECT {_COLUMNS} FROM keys WHERE sha256 = ?", (_digest(secret),)).fetchone()
+        with self.db.connect() as db:
+            row = db.execute(select(*_COLUMNS).where(keys.c.sha256 == _digest(secret))).first()
         return _key(row) if row else None
 
 
-def _add_operator_column(db: sqlite3.Connection) -> None:
-    """A file made before keys had roles: its keys are not operators."""
-    if "operator" not in {row[1] for row in db.execute("PRAGMA table_info(keys)")}:
-        db.execute("ALTER TABLE keys ADD COLUMN operator INTEGER NOT NULL DEFAULT 0")
-
-
-def _key(row: tuple) -> ApiKey:
+def _key(row: Row) -> ApiKey:
     *fields, operator = row
     return ApiKey(*fields, operator=bool(operator))
 

@@ -54,7 +54,7 @@ def cmd_keys(args: argparse.Namespace) -> None:
         print(f"revoked API key {args.name!r}", file=sys.stderr)
     else:
         keys = store.keys()
-        print(f"API keys ({store.path}):" if keys else f"no API keys yet ({store.path})")
+        print(f"API keys ({store.where}):" if keys else f"no API keys yet ({store.where})")
         for key in keys:
             rate = f"{key.rate}/min" if key.rate else "default rate"
             state = "revoked" if key.revoked else "active"

@@ -1,0 +1,66 @@
+"""The databases Vocalis keeps, through SQLAlchemy: one engine per URL and process, its tables created on first
+use. `VOCALIS_DB_URL` (e.g. `postgresql+psycopg://user@host/vocalis`) puts everything several servers must
+share in one database; without it, each store is a SQLite file in the data home."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+
+from vocalis.home import private_file
+
+DB_URL_ENV = "VOCALIS_DB_URL"
+
+_engines: dict[str, Engine] = {}
+_created: set[tuple[str, int]] = set()  # (url, id(metadata)) whose tables exist
+_lock = threading.Lock()
+
+
+def shared_url() -> str | None:
+    """The shared database's URL, or None: read at each use (tests give each test its own data home)."""
+    return os.environ.get(DB_URL_ENV) or None
+
+
+def sqlite_url(path: Path) -> str:
+    """A SQLite file's URL, the file made private (0600) before SQLite creates it."""
+    return f"sqlite:///{private_file(path)}"
+
+
+def engine_for(url: str, metadata: MetaData | None = None,
+               upgrade: Callable[[Connection], None] | None = None) -> Engine:
+    """The engine for `url`, with `metadata`'s tables created once per URL and process, then `upgrade` run
+    (bringing a table an older version made up to date)."""
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_engine(url)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_setup)
+            _engines[url] = engine
+        if metadata is not None and (url, id(metadata)) not in _created:
+            with engine.begin() as connection:
+                metadata.create_all(connection)
+                if upgrade:
+                    upgrade(connection)
+            _created.add((url, id(metadata)))
+        return engine
+
+
+def release(url: str) -> None:
+    """Close `url`'s pooled connections (before its SQLite file is replaced); the next use opens it afresh."""
+    with _lock:
+        engine = _engines.pop(url, None)
+        _created.difference_update({key for key in _created if key[0] == url})
+    if engine is not None:
+        engine.dispose()
+
+
+def _sqlite_setup(connection: sqlite3.Connection, _record: object) -> None:
+    # WAL: readers go on while one writer writes; wait for a busy writer rather than fail.
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA busy_timeout=30000")

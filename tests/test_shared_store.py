@@ -1,0 +1,105 @@
+"""The server's state on SQLite and on a real PostgreSQL server (tests/postgres_server.py), as two servers share
+it: separate processes claim every queued job exactly once, append to one unbroken audit chain, and a key made
+by one opens the other; a server on PostgreSQL runs a job through its API."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from vocalis.studio.api import create_app
+from vocalis.studio.api.jobqueue import JobQueue
+from vocalis.studio.api.keys import KeyStore
+from vocalis.trust.audit import AuditLog
+
+PROCESSES = 2
+
+CLAIMER = """
+import json, sys, time
+from vocalis.studio.api.jobqueue import JobQueue
+queue, claimed = JobQueue(), []
+sys.stdin.readline()  # all start together
+while (job := queue.claim_next()) is not None:
+    claimed.append(job.id)
+    queue.finish(job.id, "done", [])
+print(json.dumps(claimed))
+"""
+
+WRITER = """
+import sys
+from vocalis.trust.audit import AuditLog
+log = AuditLog()
+sys.stdin.readline()
+for j in range(15):
+    log.append("synthesis", "user:" + sys.argv[1], text=f"{sys.argv[1]}-{j}")
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, monkeypatch) -> str:
+    if request.param == "postgresql":
+        monkeypatch.setenv("VOCALIS_DB_URL", request.getfixturevalue("postgres_url"))
+    return request.param
+
+
+def _together(script: str, *args: str) -> list[str]:
+    """`script` in PROCESSES processes released at the same moment; their outputs."""
+    procs = [subprocess.Popen([sys.executable, "-c", script, *args, str(k)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+             for k in range(PROCESSES)]
+    time.sleep(3)  # imports done
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    return [out for out, _ in outs]
+
+
+def test_every_job_is_claimed_by_exactly_one_worker(database):
+    queue = JobQueue()
+    submitted = {queue.submit("alice", "text", {"text": f"job {k}"}, 10).id for k in range(40)}
+    claims = [set(json.loads(out)) for out in _together(CLAIMER)]
+    assert set.union(*claims) == submitted  # none left behind
+    assert sum(len(c) for c in claims) == len(submitted)  # none claimed twice
+    assert queue.counts() == {"done": 40}
+    assert all(len(c) > 0 for c in claims), "one worker took everything: no contention was tested"
+
+
+def test_two_writers_keep_one_audit_chain(database):
+    log = AuditLog()
+    log.append("synthesis", "user:setup")  # the tables and key exist before the race
+    _together(WRITER)
+    check = log.verify()
+    assert check.ok and check.records == 1 + PROCESSES * 15, check.problems
+    assert [r.seq for r in log.records()] == list(range(1, 2 + PROCESSES * 15))
+
+
+def test_keys_and_jobs_on_the_shared_database(database, tts):
+    store = KeyStore()
+    secret = store.create("studio")
+    assert KeyStore().find(secret).name == "studio"  # another store (another server) sees it
+    if database == "postgresql":  # nothing of the server's state left in the data home's files
+        assert store.where.startswith("postgresql+psycopg://vocalis@127.0.0.1")
+        home = Path(os.environ["VOCALIS_HOME"])
+        assert not (home / "api_keys.sqlite3").exists() and not (home / "jobs" / "queue.sqlite3").exists()
+    with TestClient(create_app(tts)) as client:
+        auth = {"Authorization": f"Bearer {secret}"}
+        assert client.post("/v1/jobs", json={"text": "Hello."}).status_code == 401
+        r = client.post("/v1/jobs", json={"text": "A job on the shared queue."}, headers=auth)
+        assert r.status_code == 202, r.text
+        job = r.json()
+        deadline = time.monotonic() + 120
+        while (state := client.get(f"/v1/jobs/{job['id']}", headers=auth).json())["status"] != "done":
+            assert state["status"] in ("queued", "running") and time.monotonic() < deadline, state
+            time.sleep(0.2)
+        result = client.get(state["result"], headers=auth)
+        assert result.status_code == 200 and len(result.content) > 24000  # over half a second of audio
+        assert client.get("/ready").json()["database"] == "ok"
+    store.revoke("studio")
+    assert KeyStore().find(secret).revoked
