@@ -103,3 +103,29 @@ def test_keys_and_jobs_on_the_shared_database(database, tts):
         assert client.get("/ready").json()["database"] == "ok"
     store.revoke("studio")
     assert KeyStore().find(secret).revoked
+
+
+def test_a_dead_workers_job_goes_to_another_and_is_finished_once(database):
+    queue = JobQueue()
+    job = queue.submit(None, "text", {"text": "taken"}, 5)
+    crashed = "from vocalis.studio.api.jobqueue import JobQueue\nprint(JobQueue().claim_next().id)"  # then exits
+    assert subprocess.run([sys.executable, "-c", crashed], capture_output=True, text=True, check=True,
+                          env=os.environ.copy()).stdout.strip() == job.id
+    assert queue.get(job.id).status == "running" and queue.claim_next() is None
+    assert queue.requeue_abandoned() == 1  # its process is gone from this machine: back in the queue at once
+    assert queue.claim_next().id == job.id and queue.finish(job.id, "done", [])
+
+    # Another machine's worker: kept while its heartbeat is fresh, taken up once silent for the lease.
+    elsewhere, mine = JobQueue(), JobQueue()
+    elsewhere.worker = "another-host:1:abcd"
+    held = queue.submit(None, "text", {"text": "held"}, 5)
+    assert elsewhere.claim_next().id == held.id
+    assert mine.requeue_abandoned(lease_s=30) == 0
+    time.sleep(1.1)
+    assert mine.requeue_abandoned(lease_s=1.0) == 1
+    assert mine.claim_next().id == held.id
+    # The silent worker comes back: its writes no longer apply, so the job is finished once, by its new worker.
+    assert not elsewhere.progress(held.id, 3, 5, 0.6) and not elsewhere.heartbeat(held.id)
+    assert not elsewhere.finish(held.id, "done", [])
+    assert mine.heartbeat(held.id) and mine.finish(held.id, "done", [])
+    assert queue.counts() == {"done": 2}

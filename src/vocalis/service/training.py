@@ -60,7 +60,7 @@ def train_voice(tts: Vocalis, sources: Sequence[str | Path], name: str, options:
     voice = replace(voice, speaker=heard.get("speaker", voice.speaker))  # a resumed run started before
     progress(TrainProgress("finishing", "learning the speaker's sound phoneme by phoneme", 0.96))
     voice = with_envelope(tts, voice, trained_on)
-    progress(TrainProgress("finishing", "judging the voice on the held-out utterances", 0.97))
+    progress(TrainProgress("finishing", "judging the voice on the held-out utterances", 0.97, start_voice=began_from))
     voice = _intelligible(tts, voice, began_from, held, trained_on, progress)
     if begin_from is not None:
         from vocalis.trust.consent import carry_consent

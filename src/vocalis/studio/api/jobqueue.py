@@ -4,13 +4,18 @@ the server: a job that was running when the server stopped is queued again on th
 
 Status moves queued -> running -> done | failed, or to cancelled from queued or running. Updates from the
 worker only apply while the job is still running, so a cancel always wins over the worker's last write. A
-queued job is claimed by exactly one worker, however many servers share the queue."""
+queued job is claimed by exactly one worker, however many servers share the queue, and held on a lease: its
+worker's heartbeat renews it every few seconds. A job whose worker died (its process gone on this machine, or
+silent for LEASE_S anywhere) goes back to the queue for another; a worker that lost its lease notices at its
+next write and stops, so no job is finished twice."""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +31,7 @@ Kind = Literal["text", "batch", "train", "dub"]
 _COLUMNS = [jobs.c[name] for name in ("id", "owner", "kind", "spec", "status", "done", "total", "fraction", "errors",
                                        "result", "media_type", "created_at", "started_at", "finished_at")]
 _ACTIVE = ("queued", "running")
+LEASE_S = 60.0  # a running job whose worker has been silent this long is taken up by another
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class JobQueue:
     def __init__(self) -> None:
         self.folder = data_home() / "jobs"
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # this queue's claims
 
     @property
     def db(self) -> Engine:  # looked up at each use: the data home and the database URL may change
@@ -97,21 +104,36 @@ class JobQueue:
         skipped by any other worker meanwhile: two workers never claim the same job."""
         oldest = (select(jobs.c.id).where(jobs.c.status == "queued").order_by(jobs.c.seq).limit(1)
                   .with_for_update(skip_locked=True).scalar_subquery())
+        now = time.time()
         claim = (update(jobs).where(jobs.c.id == oldest, jobs.c.status == "queued")
-                 .values(status="running", started_at=time.time()).returning(jobs.c.id))
+                 .values(status="running", started_at=now, worker=self.worker, heartbeat_at=now).returning(jobs.c.id))
         with self.db.begin() as db:
             job_id = db.execute(claim).scalar()
         return self.get(job_id) if job_id else None
 
-    def requeue_running(self) -> int:
-        """After a restart: jobs the last server was running go back to the queue (where they left off)."""
+    def requeue_abandoned(self, lease_s: float = LEASE_S) -> int:
+        """Jobs whose worker is gone back in the queue, where they left off: a worker on this machine whose
+        process has exited (a server restarted), or any worker silent for `lease_s`."""
+        host, stale = socket.gethostname(), time.time() - lease_s
+        with self.db.connect() as db:
+            running = db.execute(select(jobs.c.id, jobs.c.worker, jobs.c.heartbeat_at)
+                                 .where(jobs.c.status == "running")).all()
+        gone = [(job_id, worker) for job_id, worker, beat in running
+                if worker is None or (beat or 0) < stale or _dead_here(worker, host)]
         with self.db.begin() as db:
-            return db.execute(update(jobs).where(jobs.c.status == "running").values(status="queued")).rowcount
+            return sum(db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status == "running",
+                                                     jobs.c.worker.is_not_distinct_from(worker))
+                                  .values(status="queued", worker=None)).rowcount for job_id, worker in gone)
 
     def requeue(self, job_id: str) -> None:
-        """A job this server was running, back in the queue as it stops (cancelled or finished ones stay)."""
+        """A job this worker was running, back in the queue as it stops (cancelled or finished ones stay)."""
         with self.db.begin() as db:
-            db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status == "running").values(status="queued"))
+            db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status == "running",
+                                          jobs.c.worker == self.worker).values(status="queued", worker=None))
+
+    def heartbeat(self, job_id: str) -> bool:
+        """Renew this worker's lease on a running job; False once it is no longer this worker's to run."""
+        return self._update_running(job_id, {})
 
     def progress(self, job_id: str, done: int, total: int, fraction: float,
                  errors: list[dict[str, Any]] | None = None) -> bool:
@@ -131,9 +153,11 @@ class JobQueue:
         return self._update_running(job_id, values)
 
     def _update_running(self, job_id: str, values: dict[str, Any]) -> bool:
+        """Applied only while the job runs under this worker's claim (a lease lost or a cancel: False)."""
         with self.db.begin() as db:
-            return db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status == "running")
-                              .values(**values)).rowcount == 1
+            return db.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status == "running",
+                                                 jobs.c.worker == self.worker)
+                              .values(heartbeat_at=time.time(), **values)).rowcount == 1
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued or running job; False if it had finished. The worker notices between two segments
@@ -150,6 +174,21 @@ class JobQueue:
             db.execute(delete(jobs).where(jobs.c.id == job_id, jobs.c.status.in_(("done", "failed", "cancelled"))))
         if status in ("done", "failed"):
             shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
+
+
+def _dead_here(worker: str, host: str) -> bool:
+    """Whether `worker` (host:pid:token) ran on this machine in a process that has exited."""
+    worker_host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if worker_host != host or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _record(row: Row) -> JobRecord:

@@ -55,6 +55,8 @@ jobs_table = Table(
     Column("created_at", Float, nullable=False),
     Column("started_at", Float),
     Column("finished_at", Float),
+    Column("worker", String(128)),  # who runs it: host:pid:token (see jobqueue.JobQueue)
+    Column("heartbeat_at", Float),  # when that worker last said it still does
     Index("jobs_by_status", "status", "seq"),
     sqlite_autoincrement=True,
 )
@@ -67,7 +69,15 @@ def keys_db() -> Engine:
 def jobs_db() -> Engine:
     folder = data_home() / "jobs"
     folder.mkdir(exist_ok=True)
-    return engine_for(shared_url() or sqlite_url(folder / "queue.sqlite3"), jobs_metadata)
+    return engine_for(shared_url() or sqlite_url(folder / "queue.sqlite3"), jobs_metadata, add_lease_columns)
+
+
+def add_lease_columns(connection: Connection) -> None:
+    """A queue made before jobs had leases: its running jobs have no worker, so the next server takes them up."""
+    columns = {c["name"] for c in inspect(connection).get_columns("jobs")}
+    for name, kind in (("worker", "VARCHAR(128)"), ("heartbeat_at", "FLOAT")):
+        if name not in columns:
+            connection.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {kind}"))
 
 
 def add_operator_column(connection: Connection) -> None:

@@ -1,9 +1,11 @@
 """The job worker: one thread in the server process rendering queued jobs, oldest first, segment by segment.
 
 Each segment renders under the engine lock's background side, so interactive requests go first between
-segments. Between segments the worker also notices a cancel (it removes what the job wrote) or a server
-shutdown (the job stays `running` in the queue and is taken up again on the next start: a batch resumes
-at its first unfinished job, a text starts over). Every file appears whole or not at all."""
+segments. Between segments the worker also notices a cancel (it removes what the job wrote), a server
+shutdown (the job goes back to the queue and is taken up again: a batch resumes at its first unfinished job,
+a text starts over) or a lease it lost (another worker took the job up: the files are left to it). A
+heartbeat thread renews the lease while a job runs, however long a step takes. Every file appears whole or
+not at all."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from vocalis.service.render import deliver
 from vocalis.service.video_dub import DubOptions, DubProgress
 from vocalis.service.video_mix import DubCancelled
 from vocalis.studio.api.batch import batch_jobs
-from vocalis.studio.api.jobqueue import JobQueue, JobRecord
+from vocalis.studio.api.jobqueue import LEASE_S, JobQueue, JobRecord
 from vocalis.studio.api.schemas import JobRequest
 from vocalis.voice.train import TrainingCancelled, TrainProgress
 
@@ -55,6 +57,10 @@ class _Cancelled(Exception):
     """The job was cancelled while it ran."""
 
 
+class _Lost(Exception):
+    """The job's lease went to another worker (this one was silent too long): its files are the other's now."""
+
+
 class JobWorker:
     def __init__(self, engine: Vocalis, lock: EngineLock, queue: JobQueue):
         self.engine, self.lock, self.queue = engine, lock, queue
@@ -64,10 +70,11 @@ class JobWorker:
         self._current: str | None = None  # the id of the job being worked on
 
     def start(self) -> None:
-        self.queue.requeue_running()  # what the last server left running
+        self.queue.requeue_abandoned()  # what the last server left running
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="vocalis-jobs", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._beat, name="vocalis-jobs-lease", daemon=True).start()
 
     def wake(self) -> None:
         """A job was queued: start on it now rather than at the next poll."""
@@ -83,12 +90,18 @@ class JobWorker:
         if self._current is not None:
             self.queue.requeue(self._current)
 
+    def _beat(self) -> None:
+        while not self._stop.wait(LEASE_S / 6):
+            if (current := self._current) is not None:
+                self.queue.heartbeat(current)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             job = self.queue.claim_next()
             if job is None:
                 self._wake.wait(timeout=5)  # a poll too: another process may have queued a job
                 self._wake.clear()
+                self.queue.requeue_abandoned()  # jobs of workers that died meanwhile (other servers')
                 continue
             self._current = job.id
             self._process(job)
@@ -103,6 +116,8 @@ class JobWorker:
         except (_Stopped, TrainingCancelled):  # TrainingCancelled: the server stopped a training between steps
             self.queue.requeue(job.id)
             return
+        except _Lost:
+            return
         except (_Cancelled, DubCancelled):
             shutil.rmtree(folder, ignore_errors=True)
             return
@@ -113,8 +128,8 @@ class JobWorker:
             outcome = "failed", [*job.errors, {"message": f"internal error: {type(e).__name__}: {e}"}], None, None
         if outcome[2] is None:
             shutil.rmtree(folder, ignore_errors=True)
-        if not self.queue.finish(job.id, *outcome) and not self._stop.is_set():  # cancelled as it finished
-            shutil.rmtree(folder, ignore_errors=True)  # (while stopping, it was requeued: its files stay)
+        if not self.queue.finish(job.id, *outcome) and self._cancelled(job.id):  # cancelled as it finished
+            shutil.rmtree(folder, ignore_errors=True)  # (requeued or taken up elsewhere: its files stay)
 
     def _text(self, job: JobRecord, folder: Path) -> Outcome:
         request = JobRequest.model_validate(job.spec).to_request()
@@ -186,6 +201,8 @@ class JobWorker:
                                        round(low + (high - low) * p.done / max(p.total, 1), 4)):
                 if self._stop.is_set():
                     raise _Stopped
+                if not self._cancelled(job.id):
+                    raise _Lost
                 cancelled.set()  # the dub stops at its next check and removes its work
 
         name = f"dubbed{spec['suffix']}"
@@ -221,4 +238,10 @@ class JobWorker:
     def _progress(self, job_id: str, done: int, total: int, fraction: float,
                   errors: list[dict[str, Any]] | None = None) -> None:
         if not self.queue.progress(job_id, done, total, fraction, errors):
-            raise _Stopped if self._stop.is_set() else _Cancelled  # stopping: requeued, its files kept
+            if self._stop.is_set():
+                raise _Stopped  # stopping: requeued, its files kept
+            raise _Cancelled if self._cancelled(job_id) else _Lost
+
+    def _cancelled(self, job_id: str) -> bool:
+        job = self.queue.get(job_id)
+        return job is None or job.status == "cancelled"

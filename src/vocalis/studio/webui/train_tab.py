@@ -139,8 +139,11 @@ def _trainer(engine: Engine, stops: dict[str, threading.Event]):
         transcripts = _transcripts(text)  # a malformed line fails here, before anything runs
         kept = _library_clone(start or name)  # training in place replaces this clone's file: keep it for Compare
         stop = stops[request.session_hash or "?"] = threading.Event()
+        began: list[Voice] = []  # the run's start voice, as it reports it
 
         def report(p: TrainProgress) -> None:
+            if p.start_voice is not None:
+                began.append(p.start_voice)
             eta = _duration(p.eta_s) if p.eta_s is not None else None
             progress(p.fraction, desc=t("train.eta", ui_lang, message=p.message, eta=eta) if eta else p.message)
 
@@ -155,7 +158,7 @@ def _trainer(engine: Engine, stops: dict[str, threading.Event]):
         with engine.turn() as tts:
             progress(0.99, desc=t("train.before", ui_lang))
             instant = (start_voice := _start_voice(voice, kept)) is None
-            start_voice = start_voice or _instant_clone(tts, paths, voice)
+            start_voice = start_voice or began[-1]  # an instant clone made inside the run
             heard = _render_pair(tts, start_voice, voice, sentence, requester(request))
         start_name = t("train.instant", ui_lang) if instant else f"**{start_voice.name}**"
         return [_result(voice, start_name, heard[2], ui_lang), heard[0], heard[1], (start_voice, voice.name)]
@@ -193,16 +196,6 @@ def _start_voice(voice: Voice, kept: Voice | None) -> Voice | None:
     wanted = voice.meta.get("start_voice_id")
     found = [kept, _library_clone(voice.meta.get("trained_from", ""))]
     return next((v for v in found if v is not None and v.id == wanted), None)
-
-
-def _instant_clone(tts: Vocalis, paths: list[str], voice: Voice) -> Voice:
-    """An instant clone of the same recordings (what `vocalis clone` would have given them), to hear what
-    training added. Costs a clone (under a minute), kept in memory only."""
-    from vocalis.service.training import START_SPEECH_S
-    from vocalis.voice.reference import prepare_reference
-
-    reference = prepare_reference(paths, max_speech_s=START_SPEECH_S)
-    return tts.instant_clone(reference, f"{voice.name}.instant", voice.language)
 
 
 def _render_pair(tts: Vocalis, before: Voice, after: Voice, sentence: str, who: str) -> tuple[Any, Any, bool]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vocalis.errors import VocalisError
+
+if TYPE_CHECKING:
+    from vocalis.voice.voice import Voice
 
 
 class TrainingCancelled(VocalisError):
@@ -19,6 +23,9 @@ class TrainProgress:
     eta_s: float | None = None  # seconds left, when known
     step: int = 0
     held_out: float | None = None  # reconstruction loss on the held-out utterances
+    # The voice the run started from, once it is judged against it: an instant clone exists nowhere else, and a
+    # surface comparing before and after needs no second clone of the same recordings.
+    start_voice: Voice | None = None
 
 
 @dataclass(frozen=True)
