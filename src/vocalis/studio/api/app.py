@@ -14,27 +14,26 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import text
 
 from vocalis.service import Vocalis
 from vocalis.service.chain_sync import ChainSync
 from vocalis.service.local_server import LocalServer, publish, withdraw
 from vocalis.service.lock import EngineLock
 from vocalis.studio.api.auth import AuthMiddleware, AuthMode
+from vocalis.studio.api.cluster import FreeLock, RemoteEngine, RendererReadiness
 from vocalis.studio.api.consent import consent_routes
 from vocalis.studio.api.docs import install_docs
 from vocalis.studio.api.dubbing import dubbing_routes
-from vocalis.studio.api.errors import ApiError, install_error_handlers
+from vocalis.studio.api.errors import install_error_handlers
 from vocalis.studio.api.jobqueue import JobQueue
 from vocalis.studio.api.jobs import job_routes
 from vocalis.studio.api.keys import KeyStore
 from vocalis.studio.api.limits import BodyLimitMiddleware, BodyLimits
 from vocalis.studio.api.market import market_routes
 from vocalis.studio.api.observability import REQUEST_ID_HEADER, Metrics, ObservabilityMiddleware
+from vocalis.studio.api.operations import operations_routes
 from vocalis.studio.api.ratelimit import DEFAULT_RATE, RateLimitMiddleware
 from vocalis.studio.api.speech import WorkLimits, speech_routes
 from vocalis.studio.api.training import training_routes
@@ -47,7 +46,8 @@ POOL_THREADS = 256
 
 def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, rate_per_minute: int = DEFAULT_RATE,
                cors_origins: Sequence[str] = (), limits: BodyLimits | None = None,
-               card: LocalServer | None = None, work: WorkLimits | None = None, chain_sync_s: float = 0) -> FastAPI:
+               card: LocalServer | None = None, work: WorkLimits | None = None, chain_sync_s: float = 0,
+               renderer: RemoteEngine | None = None) -> FastAPI:
     """The app around one engine (built lazily on the first request when None).
 
     `auth`: see auth.py (`vocalis serve` picks it from the address it binds). `rate_per_minute`: requests a
@@ -55,12 +55,13 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     `cors_origins`: the web origins allowed to call the API from a browser (none by default). `card`: published in
     the data home while the server runs (see `service.local_server`); its token stands for the local user.
     `work`: the bounds on each request's work (see speech.py). `chain_sync_s`: mirror the market's ledger on
-    chain every so many seconds (0: only when asked, POST /v1/market/chain/sync)."""
+    chain every so many seconds (0: only when asked, POST /v1/market/chain/sync). `renderer`: a Ray cluster's
+    renderers, which speech and a batch's items go to (see cluster.py); the rest stays on this app's engine."""
     limits = limits or BodyLimits()
     engine = tts or Vocalis()
     lock = EngineLock()
-    worker = JobWorker(engine, lock, queue := JobQueue())
-    warming = Warming(engine, lock)
+    worker = JobWorker(engine, lock, queue := JobQueue(), renderer)
+    warming = RendererReadiness(renderer) if renderer else Warming(engine, lock)
     chain_sync = ChainSync(chain_sync_s) if chain_sync_s > 0 else None
     metrics = Metrics(lambda: lock.waiting, queue.counts)
 
@@ -93,8 +94,11 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["*"],
                            allow_headers=["*"], expose_headers=["Retry-After", "Location", REQUEST_ID_HEADER])
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
-    app.include_router(speech_routes(engine, lock, work or WorkLimits(), metrics))
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, send_id=renderer is None)
+    if renderer:  # each replica has an engine and a lock of its own
+        app.include_router(speech_routes(renderer, FreeLock(), work or WorkLimits(), metrics))
+    else:
+        app.include_router(speech_routes(engine, lock, work or WorkLimits(), metrics))
     app.include_router(voice_routes(engine, lock, limits))
     app.include_router(consent_routes(lock, limits))
     app.include_router(job_routes(queue, worker))
@@ -102,36 +106,6 @@ def create_app(tts: Vocalis | None = None, *, auth: AuthMode = AuthMode.AUTO, ra
     app.include_router(dubbing_routes(queue, worker, limits))
     app.include_router(market_routes(engine, lock))
 
-    @app.get("/health")
-    async def health() -> dict[str, str]:  # async: answered on the event loop even when every thread waits
-        return {"status": "ok"}
-
-    @app.get("/ready")
-    def ready() -> JSONResponse:  # 200 once the models have loaded and run and the databases answer (for a balancer)
-        database = _database_state(queue)
-        state = warming.state if database == "ok" else "database unreachable"
-        return JSONResponse({"status": state, "models": warming.state, "database": database},
-                            status_code=200 if state == "ready" else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    def prometheus(request: Request) -> Response:
-        key = request.state.api_key
-        if key is not None and not key.operator:  # the figures name every account's voices
-            raise ApiError(403, f"the API key {key.name!r} may not read /metrics: use an operator key "
-                                "(`vocalis keys create NAME --operator`)")
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
-
+    app.include_router(operations_routes(warming, queue, metrics))
     return app
 
-
-def _database_state(queue: JobQueue) -> str:
-    """"ok", or what failed: the shared database ($VOCALIS_DB_URL) and the job queue both answer a query."""
-    from vocalis.trust.db import trust_db
-
-    try:
-        with trust_db().connect() as connection:
-            connection.execute(text("SELECT 1"))
-        queue.counts()
-    except Exception as e:  # any driver's error: the check reports it rather than failing itself
-        return f"{type(e).__name__}: {e}".splitlines()[0][:200]
-    return "ok"

@@ -75,8 +75,9 @@ class ObservabilityMiddleware:
     """Outermost: gives each request its id, then counts, times and logs it once its last byte has gone (a
     stream's too), whatever answered it (a route, a refusal by a middleware, an error handler)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics):
-        self.app, self.metrics = app, metrics
+    def __init__(self, app: ASGIApp, metrics: Metrics, send_id: bool = True):
+        """`send_id` False: a proxy in front (Ray Serve's) gives the request its id and returns it itself."""
+        self.app, self.metrics, self.send_id = app, metrics, send_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +91,8 @@ class ObservabilityMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message.setdefault("headers", []).append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                if self.send_id:
+                    message.setdefault("headers", []).append((REQUEST_ID_HEADER.encode(), request_id.encode()))
             await send(message)
 
         try:

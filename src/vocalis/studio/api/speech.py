@@ -36,6 +36,7 @@ from vocalis.trust.provenance import sign_bytes
 # Response formats C2PA can sign, as the suffixes it knows them by (aac is raw ADTS here, opus is Ogg: unsigned).
 SIGNED_FORMATS = {"wav": ".wav", "mp3": ".mp3", "flac": ".flac"}
 HOUR = 3600.0
+SERVED_BY_HEADER = "X-Served-By"
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,10 @@ async def _respond(context: _Context, speech: SpeechRequest, streaming: bool, re
     render = _Render(context, speech, client)
     await anyio.to_thread.run_sync(render.start)
     if events:
-        return StreamingResponse(_events(render), media_type="text/event-stream")
+        return StreamingResponse(_events(render), media_type="text/event-stream", headers=render.served_by())
     if streaming:
-        return StreamingResponse(_raw(render, fmt, context.engine.sample_rate), media_type=MEDIA_TYPES[fmt])
+        return StreamingResponse(_raw(render, fmt, context.engine.sample_rate), media_type=MEDIA_TYPES[fmt],
+                                 headers=render.served_by())
     chunks = []
     async for chunk in render:
         chunks.append(chunk)
@@ -138,7 +140,8 @@ async def _respond(context: _Context, speech: SpeechRequest, streaming: bool, re
             render.close()
             return Response(status_code=499)
     data = await anyio.to_thread.run_sync(_file_bytes, chunks, fmt)
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={SECONDS_HEADER: f"{render.seconds:.3f}"})
+    return Response(data, media_type=MEDIA_TYPES[fmt],
+                    headers={SECONDS_HEADER: f"{render.seconds:.3f}", **render.served_by()})
 
 
 def _file_bytes(chunks: list[Chunk], fmt: str) -> bytes:
@@ -168,6 +171,7 @@ class _Render:
         self.max_seconds, self.usage, self.metrics = context.limits.request_seconds, context.usage, context.metrics
         self.seconds = 0.0
         self.engine_seconds = 0.0  # time spent rendering, turns of the lock only (not waiting, not sending)
+        self._replicas: list[str] | None = None  # on a cluster: the renderers a closed stream came from
         self._stream: Iterator[Chunk] | None = None
         self._first: Chunk | None = None
 
@@ -197,6 +201,11 @@ class _Render:
         self.usage.add(self.client, made)
         return chunk
 
+    def served_by(self) -> dict[str, str]:
+        """On a cluster, the X-Served-By header: the renderer replicas that rendered it so far."""
+        replicas = getattr(self._stream, "replicas", None) or self._replicas
+        return {SERVED_BY_HEADER: ",".join(replicas)} if replicas else {}
+
     async def __aiter__(self) -> AsyncIterator[Chunk]:
         try:
             while (chunk := await anyio.to_thread.run_sync(self._next)) is not None:
@@ -206,6 +215,7 @@ class _Render:
 
     def close(self) -> None:
         if self._stream is not None:
+            self._replicas = getattr(self._stream, "replicas", None)
             self._stream.close()  # type: ignore[attr-defined]  # a generator: its audit record is written
             self._stream = None
             self.metrics.rendered(self.speech.voice or "default", self.seconds, self.engine_seconds)

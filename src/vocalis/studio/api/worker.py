@@ -29,6 +29,7 @@ from vocalis.service.render import deliver
 from vocalis.service.video_dub import DubOptions, DubProgress
 from vocalis.service.video_mix import DubCancelled
 from vocalis.studio.api.batch import batch_jobs
+from vocalis.studio.api.cluster import RemoteEngine
 from vocalis.studio.api.jobqueue import LEASE_S, JobQueue, JobRecord
 from vocalis.studio.api.schemas import JobRequest
 from vocalis.voice.train import TrainingCancelled, TrainProgress
@@ -62,8 +63,9 @@ class _Lost(Exception):
 
 
 class JobWorker:
-    def __init__(self, engine: Vocalis, lock: EngineLock, queue: JobQueue):
-        self.engine, self.lock, self.queue = engine, lock, queue
+    def __init__(self, engine: Vocalis, lock: EngineLock, queue: JobQueue, renderer: RemoteEngine | None = None):
+        """`renderer`: a cluster's renderers, which a batch's items are spread over (see cluster.py)."""
+        self.engine, self.lock, self.queue, self.renderer = engine, lock, queue, renderer
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -143,12 +145,7 @@ class JobWorker:
         items.mkdir(exist_ok=True)
         jobs = batch_jobs(job.spec, items)  # checked again: a voice may have gone since
         errors = list(job.errors)
-        for k in range(job.done, len(jobs)):  # after a restart: from the first unfinished job
-            try:
-                self._render_item(job, jobs[k], k, len(jobs))
-            except VocalisError as e:
-                errors.append({"job": k + 1, "output": jobs[k].output.name, "message": str(e)})
-            self._progress(job.id, k + 1, len(jobs), (k + 1) / len(jobs), errors)
+        (self._batch_here if self.renderer is None else self._batch_on_cluster)(job, jobs, errors)
         rendered = sorted(p for p in items.iterdir() if not p.name.startswith("."))
         if not rendered:
             return "failed", errors, None, None
@@ -209,6 +206,30 @@ class JobWorker:
         self.engine.dub_video(folder / spec["video"], folder / spec["subtitles"], folder / name, options,
                               progress, cancel=cancelled.is_set, who=_who(job))
         return "done", [], name, spec["media_type"]
+
+    def _batch_here(self, job: JobRecord, jobs: list[Job], errors: list[dict[str, Any]]) -> None:
+        for k in range(job.done, len(jobs)):  # after a restart: from the first unfinished job
+            try:
+                self._render_item(job, jobs[k], k, len(jobs))
+            except VocalisError as e:
+                errors.append({"job": k + 1, "output": jobs[k].output.name, "message": str(e)})
+            self._progress(job.id, k + 1, len(jobs), (k + 1) / len(jobs), errors)
+
+    def _batch_on_cluster(self, job: JobRecord, jobs: list[Job], errors: list[dict[str, Any]]) -> None:
+        """The batch's unfinished items rendered at once across the cluster's renderers, each into its file;
+        progress (and a cancel) as each ends."""
+        todo = list(range(job.done, len(jobs)))
+        finished = [0]
+
+        def done(k: int, error: VocalisError | None) -> None:
+            index = todo[k]
+            if error is not None:
+                errors.append({"job": index + 1, "output": jobs[index].output.name, "message": str(error)})
+            finished[0] += 1
+            self._progress(job.id, job.done + finished[0], len(jobs), (job.done + finished[0]) / len(jobs), errors)
+
+        self.renderer.render_files([(jobs[k].request, jobs[k].output, jobs[k].subtitles) for k in todo],
+                                   _who(job), done)
 
     def _render_item(self, job: JobRecord, item: Job, index: int, count: int) -> None:
         """One job of a batch into its output (and subtitles), with progress inside it."""

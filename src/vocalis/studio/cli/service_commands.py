@@ -33,11 +33,41 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"serving on http://{args.host}:{args.port} ({keys}; docs at /docs)", file=sys.stderr)
     configure_logging(args.log_format)
     work = WorkLimits(args.max_chars, args.max_seconds, args.key_seconds)
+    if args.ray is not None:
+        _serve_on_ray(args, {"auth": auth, "rate_per_minute": args.rate, "cors_origins": tuple(args.cors_origin or ()),
+                             "work": work, "chain_sync_s": args.chain_sync})
+        return
     app = create_app(auth=auth, rate_per_minute=args.rate, cors_origins=args.cors_origin or (),
                      card=card_for(args.host, args.port), work=work,  # card: `vocalis say` here uses this engine
                      chain_sync_s=args.chain_sync)
     # On SIGTERM, requests under way get this long to finish; a running job goes back to the queue.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=DRAIN_S)
+
+
+def _serve_on_ray(args: argparse.Namespace, app_options: dict) -> None:
+    """The same API as Ray Serve replicas (see studio.api.cluster), until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    try:
+        from ray import serve
+    except ImportError:
+        raise VocalisError("--ray needs Ray Serve: pip install 'vocalis[cluster]'") from None
+    from vocalis.studio.api.cluster import ClusterOptions, deploy
+
+    if args.replicas != "auto" and (not args.replicas.isdigit() or int(args.replicas) < 1):
+        raise VocalisError(f"--replicas {args.replicas}: give 1 or more, or auto")
+    replicas = None if args.replicas == "auto" else int(args.replicas)
+    address = None if args.ray == "local" else args.ray
+    deploy(ClusterOptions(address, replicas, args.host, args.port), app_options)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        serve.shutdown()
 
 
 def cmd_keys(args: argparse.Namespace) -> None:
@@ -105,6 +135,13 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--chain-sync", type=float, default=30.0, metavar="S",
                        help="mirror the market's ledger on chain every S seconds, retrying what failed (default 30; "
                             "0: only on POST /v1/market/chain/sync)")
+    serve.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                       help="serve on a Ray cluster (Ray Serve): renderer replicas, each with its own engine, behind "
+                            "this API; a batch's items spread over them. ADDRESS joins a running cluster "
+                            "(e.g. ray://head:10001 or auto); without it a local one starts. Needs "
+                            "VOCALIS_DB_URL and VOCALIS_HOME shared by every machine")
+    serve.add_argument("--replicas", default="2", metavar="N",
+                       help="renderer replicas with --ray (default 2; auto: scaled on queue length)")
     serve.add_argument("--log-format", choices=("text", "json"), default="text",
                        help="one line per request on stderr (with its X-Request-ID), and warnings: plain text, or "
                             "JSON objects for a log shipper (default text)")

@@ -1,0 +1,261 @@
+"""`vocalis serve --ray`: the API on a Ray cluster, through Ray Serve.
+
+Two deployments. `Renderer` holds one engine per replica (each on its own CPU, at most MAX_ONGOING requests at
+a time, queued by Serve beyond that); `vocalis` is the same FastAPI app as a single server, as Serve's HTTP
+ingress, with its speech routes and a batch job's items sent to the renderers. Everything else (voices, consent,
+training, dubbing) runs in the ingress itself, which loads models only when such a request comes. State is
+shared: the database (`VOCALIS_DB_URL`) and the data home (`VOCALIS_HOME`, a shared mount across machines).
+
+A replica that dies mid-request costs no request: the render is asked again of another replica, which skips the
+chunks already delivered (renders are deterministic for a given watermark id, so the rest continues the same
+audio), and a batch item is rendered again whole."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vocalis.engine import Chunk
+from vocalis.errors import VocalisError
+from vocalis.service import FileSink, SpeechRequest, Vocalis
+from vocalis.service.lock import EngineLock
+
+log = logging.getLogger("vocalis")
+MAX_ONGOING = 8  # requests one renderer replica takes at once (they queue on its engine lock)
+RETRIES = 3  # replicas a request may lose before it fails
+# What the replicas need of the starting shell's environment (the data home, the database, the marks).
+PASSED_ENV = ("VOCALIS_HOME", "VOCALIS_DB_URL", "VOCALIS_MARK_ID", "VOCALIS_AUDIT_KEY", "VOCALIS_AUDIT_TEXT",
+              "VOCALIS_CREATOR_SHARE", "XDG_DATA_HOME", "HOME")
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    address: str | None = None  # a running cluster's address; None starts a local one
+    replicas: int | None = 2  # renderer replicas; None: autoscaled on queue length (1 to the cluster's CPUs)
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class Renderer:
+    """A Serve deployment's replica: one engine, its own lock (requests take turns, a segment at a time)."""
+
+    def __init__(self, env: dict[str, str]):
+        os.environ.update(env)
+        self.tts, self.lock = Vocalis(), EngineLock()
+        self.tts.warm()
+
+    def replica(self) -> str:
+        from ray import serve
+
+        return serve.get_replica_context().replica_id.unique_id
+
+    def stream(self, request: SpeechRequest, who: str, skip: int = 0) -> Iterator[tuple[Chunk, str]]:
+        """The request's chunks after the first `skip`, each with this replica's id."""
+        me = self.replica()
+        with self.lock.turn(who):
+            chunks = self.tts.open(request, who)
+        for k, chunk in enumerate(_turns(chunks, self.lock, who)):
+            if k >= skip:
+                yield chunk, me
+
+    def render_file(self, request: SpeechRequest, output: str, subtitles: str | None, who: str) -> str:
+        """One batch item into its file (on the shared data home); returns this replica's id."""
+        sink = FileSink(Path(output), subtitles=Path(subtitles) if subtitles else None)
+        with self.lock.turn(who):
+            chunks = self.tts.open(request, who)
+        from vocalis.service.render import deliver
+
+        deliver(_turns(chunks, self.lock, who), sink, len(request.text), None)
+        return self.replica()
+
+
+class FreeLock:
+    """The ingress's lock for speech when rendering happens on the replicas: none (each replica's own lock
+    gives its requests their turns)."""
+
+    def turn(self, _client: str, continuing: bool = False) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+def _turns(chunks: Iterator[Chunk], lock: EngineLock, who: str) -> Iterator[Chunk]:
+    while True:
+        with lock.turn(who, continuing=True):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+class RemoteEngine:
+    """The renderers seen from the ingress: `open` as an engine's (an iterator of chunks) and a batch's files,
+    retried on another replica when one dies."""
+
+    sample_rate = 24_000
+
+    def __init__(self, handle: Any):
+        self.handle = handle
+
+    def open(self, request: SpeechRequest, who: str | None = None) -> RemoteChunks:
+        chunks = RemoteChunks(self.handle, request, who or "api")
+        chunks.first = next(chunks.stream)  # a bad request fails here, as a local engine's does
+        return chunks
+
+    def render_files(self, items: list[tuple[SpeechRequest, Path, Path | None]], who: str,
+                     done: Callable[[int, VocalisError | None], None]) -> None:
+        """Render every item into its file across the replicas at once; `done(index, error)` as each ends."""
+        pending = {k: self._file(item, who) for k, item in enumerate(items)}
+        for attempt in range(RETRIES + 1):
+            retry = {}
+            for k, response in pending.items():
+                try:
+                    response.result()
+                    done(k, None)
+                except Exception as e:  # noqa: BLE001
+                    try:
+                        _raise_cause(e)
+                    except VocalisError as error:
+                        done(k, error)
+                        continue
+                    if not _lost_replica(e):
+                        raise
+                    if attempt == RETRIES:
+                        done(k, VocalisError(f"failed on {RETRIES + 1} replicas: {type(e).__name__}"))
+                    else:
+                        retry[k] = self._file(items[k], who)
+            if not retry:
+                return
+            pending = retry
+
+    def _file(self, item: tuple[SpeechRequest, Path, Path | None], who: str) -> Any:
+        request, output, subtitles = item
+        return self.handle.render_file.remote(request, str(output), str(subtitles) if subtitles else None, who)
+
+    def replicas_answer(self) -> bool:
+        try:
+            self.handle.replica.remote().result(timeout_s=2)
+        except Exception:  # noqa: BLE001 (not up yet, whatever the reason)
+            return False
+        return True
+
+
+class RemoteChunks:
+    """A request's chunks from the renderers, and which replicas rendered them (X-Served-By)."""
+
+    def __init__(self, handle: Any, request: SpeechRequest, who: str):
+        self.handle, self.replicas = handle, []  # replicas in the order they answered
+        self.first: Chunk | None = None
+        self.stream = self._stream(request, who)
+
+    def __iter__(self) -> RemoteChunks:
+        return self
+
+    def __next__(self) -> Chunk:
+        if self.first is not None:
+            chunk, self.first = self.first, None
+            return chunk
+        return next(self.stream)
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def _stream(self, request: SpeechRequest, who: str) -> Iterator[Chunk]:
+        sent = 0
+        for attempt in range(RETRIES + 1):
+            try:
+                for chunk, replica in self.handle.options(stream=True).stream.remote(request, who, sent):
+                    sent += 1
+                    if replica not in self.replicas:
+                        self.replicas.append(replica)
+                    yield chunk
+                return
+            except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
+                _raise_cause(e)
+                if not _lost_replica(e):
+                    raise
+                if attempt == RETRIES:
+                    raise VocalisError(f"the render failed on {RETRIES + 1} replicas: {type(e).__name__}") from None
+                log.warning("a renderer replica was lost (%s); asking another, from chunk %d", type(e).__name__, sent)
+
+
+def _lost_replica(error: Exception) -> bool:
+    from ray.exceptions import ActorUnavailableError, RayActorError
+
+    return isinstance(error, RayActorError | ActorUnavailableError)
+
+
+def _raise_cause(error: Exception) -> None:
+    """A VocalisError raised in a replica, re-raised as itself (Ray wraps it with the replica's traceback)."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, VocalisError):
+        raise cause from None
+    if isinstance(error, VocalisError) and type(error).__module__.startswith("vocalis"):
+        raise error
+
+
+class RendererReadiness:
+    """/ready's models part in cluster mode: "ready" once a renderer replica answers."""
+
+    def __init__(self, engine: RemoteEngine):
+        self.engine, self.state = engine, "warming"
+
+    def start(self) -> None:
+        def poll() -> None:
+            while not self.engine.replicas_answer():
+                time.sleep(1)
+            self.state = "ready"
+
+        threading.Thread(target=poll, name="vocalis-replicas", daemon=True).start()
+
+
+def deploy(options: ClusterOptions, app_options: dict[str, Any]) -> None:
+    """Start (or join) the cluster, deploy the renderers and the ingress, and serve until interrupted."""
+    import ray
+    from ray import serve
+
+    env = {k: os.environ[k] for k in PASSED_ENV if os.environ.get(k)}
+    ray.init(address=options.address, include_dashboard=False, logging_level="WARNING", log_to_driver=False,
+             ignore_reinit_error=True)
+    serve.start(http_options={"host": options.host, "port": options.port})
+    serve.run(application(options, app_options, env), name="vocalis", route_prefix="/", blocking=False)
+    log.warning("serving on http://%s:%s with %s renderer replicas", options.host, options.port,
+                options.replicas or "autoscaled")
+
+
+def application(options: ClusterOptions, app_options: dict[str, Any], env: dict[str, str]) -> Any:
+    """The Serve application: the ingress bound to the renderers."""
+    from ray import serve
+
+    scaling: dict[str, Any] = ({"num_replicas": options.replicas} if options.replicas else
+                               {"autoscaling_config": {"min_replicas": 1, "max_replicas": max(1, _cluster_cpus()),
+                                                       "target_ongoing_requests": 2}})
+    renderer = serve.deployment(Renderer, name="renderer", max_ongoing_requests=MAX_ONGOING,
+                                ray_actor_options={"num_cpus": 1, "runtime_env": {"env_vars": env}}, **scaling)
+
+    def build() -> Any:  # on the ingress replica, when it starts
+        from vocalis.studio.api.app import create_app
+
+        os.environ.update(env)
+        handle = serve.get_deployment_handle("renderer", app_name="vocalis")
+        return create_app(renderer=RemoteEngine(handle), **app_options)
+
+    @serve.ingress(build)
+    class Ingress:
+        def __init__(self, _renderer: Any):  # bound to the renderers so that they deploy with it
+            pass
+
+    ingress = serve.deployment(Ingress, name="vocalis", ray_actor_options={"num_cpus": 0,
+                                                                          "runtime_env": {"env_vars": env}})
+    return ingress.bind(renderer.bind(env))
+
+
+def _cluster_cpus() -> int:
+    import ray
+
+    return int(ray.cluster_resources().get("CPU", 1))
