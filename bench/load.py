@@ -9,7 +9,11 @@ again. The engine serves the least recently served key first, one segment at a t
 behind at most one segment of theirs: the report gives the short requests' p95 under that mix against one
 short request's quiet latency, measured in the same run before the load starts.
 
-    .venv/bin/python bench/load.py [--clients 30] [--long-clients 0] [--seconds 60]
+With --ray N the server runs on a local Ray cluster with N renderer replicas (`vocalis serve --ray`); memory is
+then the whole process tree's and the largest single process's (one engine). --kill-replica-at S kills one
+renderer replica's process (SIGKILL) S seconds into the load: the errors line says whether any request was lost.
+
+    .venv/bin/python bench/load.py [--clients 30] [--long-clients 0] [--seconds 60] [--ray 2 [--kill-replica-at 20]]
 """
 
 from __future__ import annotations
@@ -133,16 +137,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(home: str, port: int) -> subprocess.Popen:
+def _start_server(home: str, port: int, replicas: int) -> subprocess.Popen:
     """`vocalis serve` with its log in HOME/server.log (a file, not a pipe, which could fill and block it)."""
     env = {**os.environ, "VOCALIS_HOME": home}
+    cluster = ["--ray", "--replicas", str(replicas)] if replicas else []
     with open(Path(home) / "server.log", "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "vocalis.studio.cli", "serve", "--port", str(port)],
-                                  env=env, stderr=log)
-    deadline = time.monotonic() + 120
+        server = subprocess.Popen([sys.executable, "-m", "vocalis.studio.cli", "serve", "--port", str(port),
+                                   *cluster], env=env, stderr=log)
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -155,19 +160,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--long-clients", type=int, default=0, help="more keys, each sending long texts")
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--ray", type=int, default=0, metavar="N", help="serve on a local Ray cluster, N replicas")
+    parser.add_argument("--kill-replica-at", type=float, metavar="S", help="with --ray: kill a replica then")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         keys = KeyStore(Path(home) / "api_keys.sqlite3")
         secrets = [keys.create(f"client-{n}") for n in range(args.clients + args.long_clients)]
         port = _free_port()
-        server = _start_server(home, port)
+        server = _start_server(home, port, args.ray)
         base = f"http://127.0.0.1:{port}"
         try:
             httpx.post(f"{base}/v1/audio/speech", json={"input": "Warm up.", "response_format": "wav"},
                        headers={"Authorization": f"Bearer {secrets[0]}"}, timeout=TIMEOUT).raise_for_status()
             quiet = _quiet_latency(base, secrets[0])
             process = psutil.Process(server.pid)
-            rss = [process.memory_info().rss]
+            rss = [_memory(process)]
             results = Results()
             start = time.monotonic()
             deadline = start + args.seconds
@@ -175,8 +182,11 @@ def main() -> None:
                        for n, key in enumerate(secrets)]
             for t in threads:
                 t.start()
+            killed = None
             while any(t.is_alive() for t in threads):
-                rss.append(process.memory_info().rss)
+                rss.append(_memory(process))
+                if args.kill_replica_at and killed is None and time.monotonic() - start >= args.kill_replica_at:
+                    killed = _kill_a_replica(process, time.monotonic() - start)
                 time.sleep(1)
             elapsed = time.monotonic() - start
             healthy = httpx.get(f"{base}/health", timeout=10).status_code == 200
@@ -185,6 +195,30 @@ def main() -> None:
             server.wait(timeout=180)
             log = (Path(home) / "server.log").read_text()
     _report(args, results, elapsed, rss, healthy, log, quiet)
+    if killed:
+        print(killed)
+
+
+def _memory(process: psutil.Process) -> tuple[int, int]:
+    """RSS of the server's whole process tree, and of its largest process (one engine)."""
+    sizes = []
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            sizes.append(p.memory_info().rss)
+        except psutil.Error:  # gone meanwhile
+            pass
+    return sum(sizes), max(sizes)
+
+
+def _kill_a_replica(process: psutil.Process, at: float) -> str:
+    for p in process.children(recursive=True):
+        try:
+            if "renderer" in " ".join(p.cmdline()):  # Ray titles it ray::ServeReplica:vocalis:renderer
+                p.kill()
+                return f"killed renderer replica pid {p.pid} at {at:.0f} s (SIGKILL)"
+        except psutil.Error:
+            continue
+    return "no renderer replica found to kill"
 
 
 def _quiet_latency(base: str, key: str) -> float:
@@ -204,7 +238,7 @@ def _p95(times: list[float]) -> float:
     return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
-def _report(args: argparse.Namespace, results: Results, elapsed: float, rss: list[int], healthy: bool,
+def _report(args: argparse.Namespace, results: Results, elapsed: float, rss: list[tuple[int, int]], healthy: bool,
             log: str, quiet: float) -> None:
     total = sum(len(v) for v in results.latencies.values()) + sum(results.errors.values())
     audio_s = sum(_seconds_of_audio(fmt, body) for fmt, body in results.audio)
@@ -222,8 +256,11 @@ def _report(args: argparse.Namespace, results: Results, elapsed: float, rss: lis
         print(f"short renders: p95 {_p95(short):.2f} s against {quiet:.2f} s alone ({_p95(short) / quiet:.1f}x)")
     print(f"throughput: {total / elapsed:.2f} requests/s; audio rendered: {audio_s:.1f} s "
           f"({audio_s / elapsed:.2f} s of audio per second)")
-    print(f"server RSS: {rss[0] / 2**20:.0f} MB after warm-up, peak {max(rss) / 2**20:.0f} MB, "
-          f"end {rss[-1] / 2**20:.0f} MB")
+    print(f"server RSS (all processes): {rss[0][0] / 2**20:.0f} MB after warm-up, peak "
+          f"{max(r[0] for r in rss) / 2**20:.0f} MB, end {rss[-1][0] / 2**20:.0f} MB; largest process (one engine): "
+          f"peak {max(r[1] for r in rss) / 2**20:.0f} MB")
+    minutes = [f"{rss[k][1] / 2**20:.0f}" for k in range(0, len(rss), 10)]
+    print(f"largest process RSS every 10 s, MB: {' '.join(minutes)}")
     problems = [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line]
     print(f"server healthy after the run: {healthy}; error lines in its log: {len(problems)}")
 

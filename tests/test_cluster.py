@@ -77,6 +77,15 @@ def _speak(base: str, text: str = TEXT) -> httpx.Response:
     return httpx.post(f"{base}/v1/tts", json={"text": text, "voice": "jm_kumo", "format": "wav"}, timeout=300)
 
 
+def _finished(base: str, job_id: str) -> dict:
+    deadline = time.monotonic() + 300
+    while (job := httpx.get(f"{base}/v1/jobs/{job_id}").json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+    assert job["status"] == "done" and job["errors"] == [], job
+    return job
+
+
 def _samples(content: bytes) -> np.ndarray:
     import soundfile as sf
 
@@ -141,12 +150,11 @@ def test_a_replica_killed_mid_stream_costs_no_request(cluster, tts):
 def test_a_batch_on_two_nodes_equals_the_single_process_result(cluster, tts):
     r = httpx.post(f"{cluster}/v1/jobs", content=BATCH.encode(), headers={"content-type": "application/yaml"})
     assert r.status_code == 202, r.text
-    job_id = r.json()["id"]
-    deadline = time.monotonic() + 300
-    while (job := httpx.get(f"{cluster}/v1/jobs/{job_id}").json())["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline, job
-        time.sleep(0.5)
-    assert job["status"] == "done" and job["errors"] == [], job
+    text_job = httpx.post(f"{cluster}/v1/jobs", json={"text": TEXT, "voice": "jm_kumo", "format": "wav"})
+    job, text_job = _finished(cluster, r.json()["id"]), _finished(cluster, text_job.json()["id"])
+    spoken = _samples(httpx.get(f"{cluster}{text_job['result']}").content).astype(np.float64)
+    alone = (tts.render(SpeechRequest(TEXT, voice="jm_kumo")).audio.samples * 32767).round()
+    assert len(spoken) == len(alone) and np.abs(spoken - alone).max() <= 1  # a text job, on a renderer
     archive = zipfile.ZipFile(io.BytesIO(httpx.get(f"{cluster}{job['result']}").content))
     texts = {"door.wav": "Please close the door.", "rain.wav": "It is raining again.",
              "bus.wav": "The bus was late this morning.", "station.wav": "We will meet at the station."}

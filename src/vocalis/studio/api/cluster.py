@@ -66,8 +66,9 @@ class Renderer:
                 yield chunk, me
 
     def render_file(self, request: SpeechRequest, output: str, subtitles: str | None, who: str) -> str:
-        """One batch item into its file (on the shared data home); returns this replica's id."""
-        sink = FileSink(Path(output), subtitles=Path(subtitles) if subtitles else None)
+        """A job's audio (a text, or one batch item) into its file on the shared data home; returns this
+        replica's id."""
+        sink = FileSink(Path(output), request.format, subtitles=Path(subtitles) if subtitles else None)
         with self.lock.turn(who):
             chunks = self.tts.open(request, who)
         from vocalis.service.render import deliver

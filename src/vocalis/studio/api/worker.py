@@ -136,6 +136,13 @@ class JobWorker:
     def _text(self, job: JobRecord, folder: Path) -> Outcome:
         request = JobRequest.model_validate(job.spec).to_request()
         name = f"speech.{SUFFIXES.get(request.format, request.format)}"
+        if self.renderer is not None:  # on a cluster: rendered whole by a renderer replica
+            failed: list[VocalisError] = []
+            self.renderer.render_files([(request, folder / name, None)], _who(job),
+                                       lambda _k, error: error and failed.append(error))
+            if failed:
+                raise failed[0]
+            return "done", [], name, MEDIA_TYPES[request.format]
         self._render(job, request, FileSink(folder / name, request.format),
                      lambda p: self._progress(job.id, p.chars_done, p.chars_total, p.fraction))
         return "done", [], name, MEDIA_TYPES[request.format]
