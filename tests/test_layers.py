@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vocalis"
 
 # Lowest first. A unit is a top-level module or package of vocalis; a surface under studio/ is its own unit.
 LAYERS = [
-    {"errors", "home", "voice_names"},
+    {"errors", "home", "voice_names", "memory"},
     {"database"},  # SQLAlchemy engines, for every store above
     {"audio", "text", "media"},
     {"acoustic", "asr"},

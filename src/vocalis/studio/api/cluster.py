@@ -29,6 +29,7 @@ from vocalis.service.lock import EngineLock
 
 log = logging.getLogger("vocalis")
 MAX_ONGOING = 8  # requests one renderer replica takes at once (they queue on its engine lock)
+INGRESS_ONGOING = 256  # requests the ingress holds at once (as a single server's pool threads)
 RETRIES = 3  # replicas a request may lose before it fails
 # What the replicas need of the starting shell's environment (the data home, the database, the marks).
 PASSED_ENV = ("VOCALIS_HOME", "VOCALIS_DB_URL", "VOCALIS_MARK_ID", "VOCALIS_AUDIT_KEY", "VOCALIS_AUDIT_TEXT",
@@ -47,7 +48,10 @@ class Renderer:
     """A Serve deployment's replica: one engine, its own lock (requests take turns, a segment at a time)."""
 
     def __init__(self, env: dict[str, str]):
+        from vocalis.memory import limit_malloc_arenas
+
         os.environ.update(env)
+        limit_malloc_arenas()
         self.tts, self.lock = Vocalis(), EngineLock()
         self.tts.warm()
 
@@ -251,8 +255,10 @@ def application(options: ClusterOptions, app_options: dict[str, Any], env: dict[
         def __init__(self, _renderer: Any):  # bound to the renderers so that they deploy with it
             pass
 
-    ingress = serve.deployment(Ingress, name="vocalis", ray_actor_options={"num_cpus": 0,
-                                                                          "runtime_env": {"env_vars": env}})
+    # The ingress waits on the renderers, and answers /health, voices and jobs meanwhile: many requests at once
+    # (Serve's default of 5 would queue a health check behind five renders).
+    ingress = serve.deployment(Ingress, name="vocalis", max_ongoing_requests=INGRESS_ONGOING,
+                               ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": env}})
     return ingress.bind(renderer.bind(env))
 
 

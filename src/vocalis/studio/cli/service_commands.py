@@ -14,6 +14,7 @@ DRAIN_S = 5  # seconds a stopping server gives the requests under way (it exits 
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from vocalis.memory import limit_malloc_arenas
     from vocalis.service.local_server import card_for
     from vocalis.studio.api import create_app
     from vocalis.studio.api.auth import AuthMode, startup_auth_mode
@@ -21,6 +22,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from vocalis.studio.api.observability import configure_logging
     from vocalis.studio.api.speech import WorkLimits
 
+    limit_malloc_arenas()  # before the server's threads start (see vocalis.memory)
     if args.chain_sync < 0:
         raise VocalisError(f"--chain-sync {args.chain_sync}: give seconds, or 0 to mirror only when asked")
     if args.rate < 0:
@@ -92,8 +94,10 @@ def cmd_keys(args: argparse.Namespace) -> None:
 
 
 def cmd_webui(args: argparse.Namespace) -> None:
+    from vocalis.memory import limit_malloc_arenas
     from vocalis.studio.webui import launch
 
+    limit_malloc_arenas()
     print(f"starting the web UI on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
     launch(host=args.host, port=args.port)
 
