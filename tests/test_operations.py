@@ -86,11 +86,19 @@ def test_request_ids_are_returned_and_logged_as_json(tts, capsys):
     assert logged[made.headers["X-Request-ID"]]["status"] == 200
 
 
-def test_ready_says_when_the_database_is_unreachable(tts, monkeypatch):
+def test_ready_says_when_the_database_is_unreachable_and_the_worker_outlives_it(tts, monkeypatch):
     with TestClient(create_app(tts)) as client:
         _ready(client)
         monkeypatch.setenv("VOCALIS_DB_URL", "postgresql+psycopg://vocalis@127.0.0.1:1/vocalis?connect_timeout=2")
         r = client.get("/ready")
+        time.sleep(6)  # the job worker polls the unreachable queue meanwhile
+        monkeypatch.delenv("VOCALIS_DB_URL")  # the database is back
+        assert _ready(client)["database"] == "ok"
+        job = client.post("/v1/jobs", json={"text": "Back in business."}).json()
+        deadline = time.monotonic() + 60
+        while (state := client.get(f"/v1/jobs/{job['id']}").json())["status"] != "done":
+            assert time.monotonic() < deadline, state
+            time.sleep(0.3)
     assert r.status_code == 503
     body = r.json()
     assert body["status"] == "database unreachable" and body["models"] == "ready"

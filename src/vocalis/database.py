@@ -18,6 +18,7 @@ DB_URL_ENV = "VOCALIS_DB_URL"
 
 _engines: dict[str, Engine] = {}
 _created: set[tuple[str, int]] = set()  # (url, id(metadata)) whose tables exist
+_migrated: set[tuple[str, str]] = set()  # (url, migrations folder) brought to the newest revision
 _lock = threading.Lock()
 
 
@@ -51,11 +52,32 @@ def engine_for(url: str, metadata: MetaData | None = None,
         return engine
 
 
+def migrated(url: str, migrations: Path, version_table: str) -> Engine:
+    """The engine for `url`, its tables brought to the newest revision of the alembic `migrations` folder once
+    per URL and process (a no-op when they are there already). `version_table`: where alembic keeps the revision
+    (each store its own, since several may share one database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = engine_for(url)
+    with _lock:
+        if (url, str(migrations)) in _migrated:
+            return engine
+        config = Config()
+        config.set_main_option("script_location", str(migrations))
+        with engine.begin() as connection:
+            config.attributes.update(connection=connection, version_table=version_table)
+            command.upgrade(config, "head")
+        _migrated.add((url, str(migrations)))
+    return engine
+
+
 def release(url: str) -> None:
     """Close `url`'s pooled connections (before its SQLite file is replaced); the next use opens it afresh."""
     with _lock:
         engine = _engines.pop(url, None)
         _created.difference_update({key for key in _created if key[0] == url})
+        _migrated.difference_update({key for key in _migrated if key[0] == url})
     if engine is not None:
         engine.dispose()
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy import Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from vocalis.database import engine_for, sqlite_url
+from vocalis.database import migrated, sqlite_url
 from vocalis.errors import VocalisError
-from vocalis.studio.api.tables import add_operator_column, keys_db, keys_metadata
+from vocalis.studio.api.tables import MIGRATIONS, keys_db
 from vocalis.studio.api.tables import keys_table as keys
 
 PREFIX = "vk_"
@@ -50,7 +50,9 @@ class KeyStore:
 
     @property
     def db(self) -> Engine:  # looked up at each use: the data home and the database URL may change
-        return engine_for(sqlite_url(self._path), keys_metadata, add_operator_column) if self._path else keys_db()
+        if self._path is None:
+            return keys_db()
+        return migrated(sqlite_url(self._path), MIGRATIONS / "keys", "keys_alembic_version")
 
     @property
     def where(self) -> str:

@@ -1,14 +1,16 @@
-"""The server's own tables, API keys and the job queue, through SQLAlchemy. On a shared database
+"""The server's own tables, API keys and the job queue, through SQLAlchemy, their schemas kept by alembic
+(migrations/keys, migrations/jobs; the definitions below are what the code queries). On a shared database
 ($VOCALIS_DB_URL) several servers use them together: a key made on one opens all, and each job is claimed by
 exactly one worker. Without it, each is a SQLite file in the data home, as older versions kept them (same
 tables: an existing home carries on)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import (
     Boolean,
     Column,
-    Connection,
     Engine,
     Float,
     Index,
@@ -18,11 +20,9 @@ from sqlalchemy import (
     Table,
     Text,
     false,
-    inspect,
-    text,
 )
 
-from vocalis.database import engine_for, shared_url, sqlite_url
+from vocalis.database import migrated, shared_url, sqlite_url
 from vocalis.home import data_home
 
 keys_metadata, jobs_metadata = MetaData(), MetaData()
@@ -62,25 +62,15 @@ jobs_table = Table(
 )
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
 def keys_db() -> Engine:
-    return engine_for(shared_url() or sqlite_url(data_home() / "api_keys.sqlite3"), keys_metadata, add_operator_column)
+    return migrated(shared_url() or sqlite_url(data_home() / "api_keys.sqlite3"), MIGRATIONS / "keys",
+                    "keys_alembic_version")
 
 
 def jobs_db() -> Engine:
     folder = data_home() / "jobs"
     folder.mkdir(exist_ok=True)
-    return engine_for(shared_url() or sqlite_url(folder / "queue.sqlite3"), jobs_metadata, add_lease_columns)
-
-
-def add_lease_columns(connection: Connection) -> None:
-    """A queue made before jobs had leases: its running jobs have no worker, so the next server takes them up."""
-    columns = {c["name"] for c in inspect(connection).get_columns("jobs")}
-    for name, kind in (("worker", "VARCHAR(128)"), ("heartbeat_at", "FLOAT")):
-        if name not in columns:
-            connection.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {kind}"))
-
-
-def add_operator_column(connection: Connection) -> None:
-    """A key table made before keys had roles: its keys are not operators."""
-    if "operator" not in {c["name"] for c in inspect(connection).get_columns("keys")}:
-        connection.execute(text("ALTER TABLE keys ADD COLUMN operator BOOLEAN NOT NULL DEFAULT FALSE"))
+    return migrated(shared_url() or sqlite_url(folder / "queue.sqlite3"), MIGRATIONS / "jobs", "jobs_alembic_version")

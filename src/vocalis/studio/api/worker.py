@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
 from vocalis.service import FileSink, RenderProgress, SpeechRequest, Vocalis
@@ -39,6 +41,7 @@ SUFFIXES = {"opus": "ogg"}  # a result's file suffix, where it is not the format
 BATCH_RESULT = "results.zip"
 DUB_REPORT = "cues.json"  # a dub job's cues so far, as GET /v1/dub/ID shows them
 DUB_STAGES = {"reading": (0.0, 0.1), "rendering": (0.1, 0.9), "mixing": (0.9, 1.0)}  # shares of a dub's progress
+POLL_S = 5.0  # how often an idle worker looks at the queue (other servers may have filled it)
 STOP_S = 4.0  # a stopping server waits this long for the job's segment under way (it exits within 10 s)
 
 # (status, errors, result file, media type)
@@ -95,15 +98,23 @@ class JobWorker:
     def _beat(self) -> None:
         while not self._stop.wait(LEASE_S / 6):
             if (current := self._current) is not None:
-                self.queue.heartbeat(current)
+                try:
+                    self.queue.heartbeat(current)
+                except SQLAlchemyError as e:  # the database is down: the next beat tries again
+                    log.warning("could not renew the lease of %s (%s)", current, type(e).__name__)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            job = self.queue.claim_next()
-            if job is None:
-                self._wake.wait(timeout=5)  # a poll too: another process may have queued a job
-                self._wake.clear()
-                self.queue.requeue_abandoned()  # jobs of workers that died meanwhile (other servers')
+            try:
+                job = self.queue.claim_next()
+                if job is None:
+                    self._wake.wait(timeout=POLL_S)  # a poll too: another process may have queued a job
+                    self._wake.clear()
+                    self.queue.requeue_abandoned()  # jobs of workers that died meanwhile (other servers')
+                    continue
+            except SQLAlchemyError as e:  # the database is down: the worker waits for it rather than dying
+                log.warning("the job queue is unreachable (%s); trying again in %.0f s", type(e).__name__, POLL_S)
+                self._stop.wait(POLL_S)
                 continue
             self._current = job.id
             self._process(job)
