@@ -118,8 +118,9 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
                                        "(clone from uploads), POST/GET/DELETE /v1/voices/NAME/train (training jobs), "
                                        "POST /v1/jobs (long texts and YAML/JSONL batches, in the background). "
                                        "Interactive docs at /docs. /health answers once listening, /ready once the "
-                                       "models have loaded (in the background). While it runs, `vocalis say` on "
-                                       "this machine (same data home) hands its requests to it.")
+                                       "models have loaded (in the background) and the databases answer, /metrics "
+                                       "in Prometheus's format. While it runs, `vocalis say` on this machine (same "
+                                       "data home) hands its requests to it. --ray serves it on a Ray cluster.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=port, default=8000, help="port (default 8000)")
     serve.add_argument("--no-auth", action="store_true",
@@ -142,8 +143,8 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                        help="serve on a Ray cluster (Ray Serve): renderer replicas, each with its own engine, behind "
                             "this API; a batch's items spread over them. ADDRESS joins a running cluster "
-                            "(e.g. ray://head:10001 or auto); without it a local one starts. Needs "
-                            "VOCALIS_DB_URL and VOCALIS_HOME shared by every machine")
+                            "(e.g. ray://head:10001 or auto); without it a local one starts. Across "
+                            "machines, set VOCALIS_DB_URL and a VOCALIS_HOME every node mounts")
     serve.add_argument("--replicas", default="2", metavar="N",
                        help="renderer replicas with --ray (default 2; auto: scaled on queue length)")
     serve.add_argument("--log-format", choices=("text", "json"), default="text",
