@@ -103,3 +103,11 @@ def test_ready_says_when_the_database_is_unreachable_and_the_worker_outlives_it(
     body = r.json()
     assert body["status"] == "database unreachable" and body["models"] == "ready"
     assert "OperationalError" in body["database"]
+
+
+def test_serve_refuses_a_bad_replica_count_in_one_line(capsys):
+    from vocalis.studio.cli import main
+
+    assert main(["serve", "--ray", "--replicas", "none"]) == 2
+    err = capsys.readouterr().err
+    assert "--replicas none: give 1 or more, or auto" in err and "Traceback" not in err

@@ -23,6 +23,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from vocalis.studio.api.speech import WorkLimits
 
     limit_malloc_arenas()  # before the server's threads start (see vocalis.memory)
+    if args.replicas != "auto" and (not args.replicas.isdigit() or int(args.replicas) < 1):
+        raise VocalisError(f"--replicas {args.replicas}: give 1 or more, or auto")
     if args.chain_sync < 0:
         raise VocalisError(f"--chain-sync {args.chain_sync}: give seconds, or 0 to mirror only when asked")
     if args.rate < 0:
@@ -57,8 +59,6 @@ def _serve_on_ray(args: argparse.Namespace, app_options: dict) -> None:
         raise VocalisError("--ray needs Ray Serve: pip install 'vocalis[cluster]'") from None
     from vocalis.studio.api.cluster import ClusterOptions, deploy
 
-    if args.replicas != "auto" and (not args.replicas.isdigit() or int(args.replicas) < 1):
-        raise VocalisError(f"--replicas {args.replicas}: give 1 or more, or auto")
     replicas = None if args.replicas == "auto" else int(args.replicas)
     address = None if args.ray == "local" else args.ray
     deploy(ClusterOptions(address, replicas, args.host, args.port), app_options)
