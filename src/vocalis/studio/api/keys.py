@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vocalis.database import migrated, sqlite_url
 from vocalis.errors import VocalisError
-from vocalis.studio.api.tables import MIGRATIONS, keys_db
+from vocalis.studio.api.tables import KEYS_VERSIONS, keys_db
 from vocalis.studio.api.tables import keys_table as keys
 
 PREFIX = "vk_"
@@ -52,7 +52,7 @@ class KeyStore:
     def db(self) -> Engine:  # looked up at each use: the data home and the database URL may change
         if self._path is None:
             return keys_db()
-        return migrated(sqlite_url(self._path), MIGRATIONS / "keys", "keys_alembic_version")
+        return migrated(sqlite_url(self._path), KEYS_VERSIONS, "keys_alembic_version")
 
     @property
     def where(self) -> str:

@@ -62,15 +62,16 @@ jobs_table = Table(
 )
 
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+KEYS_VERSIONS = Path(__file__).parent / "migrations" / "keys" / "versions"
+JOBS_VERSIONS = Path(__file__).parent / "migrations" / "jobs" / "versions"
 
 
 def keys_db() -> Engine:
-    return migrated(shared_url() or sqlite_url(data_home() / "api_keys.sqlite3"), MIGRATIONS / "keys",
+    return migrated(shared_url() or sqlite_url(data_home() / "api_keys.sqlite3"), KEYS_VERSIONS,
                     "keys_alembic_version")
 
 
 def jobs_db() -> Engine:
     folder = data_home() / "jobs"
     folder.mkdir(exist_ok=True)
-    return migrated(shared_url() or sqlite_url(folder / "queue.sqlite3"), MIGRATIONS / "jobs", "jobs_alembic_version")
+    return migrated(shared_url() or sqlite_url(folder / "queue.sqlite3"), JOBS_VERSIONS, "jobs_alembic_version")

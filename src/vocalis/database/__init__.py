@@ -7,18 +7,19 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 
 from vocalis.home import private_file
 
 DB_URL_ENV = "VOCALIS_DB_URL"
 
 _engines: dict[str, Engine] = {}
+MIGRATION_ENV = Path(__file__).parent / "migration_env"  # alembic's env.py, the same for every store
+
 _created: set[tuple[str, int]] = set()  # (url, id(metadata)) whose tables exist
-_migrated: set[tuple[str, str]] = set()  # (url, migrations folder) brought to the newest revision
+_migrated: set[tuple[str, str]] = set()  # (url, versions folder) brought to the newest revision
 _lock = threading.Lock()
 
 
@@ -32,10 +33,8 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{private_file(path)}"
 
 
-def engine_for(url: str, metadata: MetaData | None = None,
-               upgrade: Callable[[Connection], None] | None = None) -> Engine:
-    """The engine for `url`, with `metadata`'s tables created once per URL and process, then `upgrade` run
-    (bringing a table an older version made up to date)."""
+def engine_for(url: str, metadata: MetaData | None = None) -> Engine:
+    """The engine for `url`, with `metadata`'s tables created once per URL and process."""
     with _lock:
         engine = _engines.get(url)
         if engine is None:
@@ -44,31 +43,29 @@ def engine_for(url: str, metadata: MetaData | None = None,
                 event.listen(engine, "connect", _sqlite_setup)
             _engines[url] = engine
         if metadata is not None and (url, id(metadata)) not in _created:
-            with engine.begin() as connection:
-                metadata.create_all(connection)
-                if upgrade:
-                    upgrade(connection)
+            metadata.create_all(engine)
             _created.add((url, id(metadata)))
         return engine
 
 
-def migrated(url: str, migrations: Path, version_table: str) -> Engine:
-    """The engine for `url`, its tables brought to the newest revision of the alembic `migrations` folder once
-    per URL and process (a no-op when they are there already). `version_table`: where alembic keeps the revision
+def migrated(url: str, versions: Path, version_table: str) -> Engine:
+    """The engine for `url`, its tables brought to the newest revision in the alembic `versions` folder once per
+    URL and process (a no-op when they are there already). `version_table`: where alembic keeps the revision
     (each store its own, since several may share one database)."""
     from alembic import command
     from alembic.config import Config
 
     engine = engine_for(url)
     with _lock:
-        if (url, str(migrations)) in _migrated:
+        if (url, str(versions)) in _migrated:
             return engine
         config = Config()
-        config.set_main_option("script_location", str(migrations))
+        config.set_main_option("script_location", str(MIGRATION_ENV))
+        config.set_main_option("version_locations", str(versions))
         with engine.begin() as connection:
             config.attributes.update(connection=connection, version_table=version_table)
             command.upgrade(config, "head")
-        _migrated.add((url, str(migrations)))
+        _migrated.add((url, str(versions)))
     return engine
 
 
