@@ -7,6 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The settings that choose where Vocalis keeps its data and how it marks and records what it makes: a process
+# started on this one's behalf (a systemd service, a cluster replica) must be given the same.
+SETTINGS_ENV = ("VOCALIS_HOME", "VOCALIS_DB_URL", "VOCALIS_MARK_ID", "VOCALIS_AUDIT_KEY", "VOCALIS_AUDIT_TEXT",
+                "VOCALIS_CREATOR_SHARE")
+
 
 def data_home() -> Path:
     """$VOCALIS_HOME, else $XDG_DATA_HOME/vocalis, else ~/.local/share/vocalis; created if missing.

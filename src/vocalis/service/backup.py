@@ -81,8 +81,8 @@ def backup(path: str | Path) -> BackupReport:
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise VocalisError(f"cannot write the backup {out}: {e.strerror or e}") from None
-    voices = sum(1 for name in entries if name.startswith("voices/"))
-    return BackupReport(out, len(entries), out.stat().st_size, voices, audit, "; ".join(notes) or None)
+    return BackupReport(out, len(entries), out.stat().st_size, _voice_files(entries), audit,
+                        "; ".join(notes) or None)
 
 
 def restore(path: str | Path, force: bool = False) -> RestoreReport:
@@ -117,8 +117,7 @@ def restore(path: str | Path, force: bool = False) -> RestoreReport:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     audit = AuditLog().verify() if db_url().startswith("sqlite") and "trust.sqlite3" in entries else None
-    voices = sum(1 for name in entries if name.startswith("voices/"))
-    return RestoreReport(home, len(entries), voices, audit)
+    return RestoreReport(home, len(entries), _voice_files(entries), audit)
 
 
 def _entries(home: Path, sqlite_trust: bool) -> dict[str, bytes]:
@@ -135,6 +134,10 @@ def _entries(home: Path, sqlite_trust: bool) -> dict[str, bytes]:
         if (home / name).is_file() and (name != "trust.sqlite3" or sqlite_trust):
             entries[name] = _sqlite_copy(home / name)
     return entries
+
+
+def _voice_files(entries: dict[str, bytes]) -> int:
+    return sum(1 for name in entries if name.startswith("voices/"))
 
 
 def _sqlite_copy(path: Path) -> bytes:

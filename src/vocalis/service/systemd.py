@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 from vocalis.errors import VocalisError
-from vocalis.home import data_home
+from vocalis.home import SETTINGS_ENV, data_home
 
 Surface = Literal["serve", "webui"]
 DESCRIPTIONS = {"serve": "Vocalis HTTP API", "webui": "Vocalis web UI"}
-# What the service needs from the installing shell; nothing else of it (no tokens, no PATH) goes into the unit.
-PASSED_ENV = ("VOCALIS_DB_URL", "VOCALIS_AUDIT_KEY", "VOCALIS_MARK_ID", "VOCALIS_CREATOR_SHARE")
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,8 @@ def unit_for(surface: Surface, user: bool, args: list[str]) -> Unit:
     if surface not in DESCRIPTIONS:
         raise VocalisError(f"unknown service {surface!r}: choose serve or webui")
     command = [sys.executable, "-m", "vocalis.studio.cli", surface, *args]
-    env = {"VOCALIS_HOME": str(data_home()), **{k: os.environ[k] for k in PASSED_ENV if os.environ.get(k)}}
+    # Vocalis's settings from the installing shell, nothing else of it (no tokens, no PATH); the data home resolved.
+    env = {**{k: os.environ[k] for k in SETTINGS_ENV if os.environ.get(k)}, "VOCALIS_HOME": str(data_home())}
     lines = ["[Unit]", f"Description={DESCRIPTIONS[surface]}", "After=network-online.target",
              "Wants=network-online.target", "", "[Service]", "Type=simple",
              "ExecStart=" + " ".join(_quoted(part).replace("$", "$$") for part in command),  # $: a variable

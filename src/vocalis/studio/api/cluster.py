@@ -24,6 +24,7 @@ from typing import Any
 
 from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
+from vocalis.home import SETTINGS_ENV
 from vocalis.service import FileSink, SpeechRequest, Vocalis
 from vocalis.service.lock import EngineLock
 
@@ -31,9 +32,8 @@ log = logging.getLogger("vocalis")
 MAX_ONGOING = 8  # requests one renderer replica takes at once (they queue on its engine lock)
 INGRESS_ONGOING = 256  # requests the ingress holds at once (as a single server's pool threads)
 RETRIES = 3  # replicas a request may lose before it fails
-# What the replicas need of the starting shell's environment (the data home, the database, the marks).
-PASSED_ENV = ("VOCALIS_HOME", "VOCALIS_DB_URL", "VOCALIS_MARK_ID", "VOCALIS_AUDIT_KEY", "VOCALIS_AUDIT_TEXT",
-              "VOCALIS_CREATOR_SHARE", "XDG_DATA_HOME", "HOME")
+# What the replicas need of the starting shell's environment: Vocalis's settings, and where a default data home is.
+PASSED_ENV = (*SETTINGS_ENV, "XDG_DATA_HOME", "HOME")
 
 
 @dataclass(frozen=True)
@@ -63,22 +63,29 @@ class Renderer:
     def stream(self, request: SpeechRequest, who: str, skip: int = 0) -> Iterator[tuple[Chunk, str]]:
         """The request's chunks after the first `skip`, each with this replica's id."""
         me = self.replica()
-        with self.lock.turn(who):
-            chunks = self.tts.open(request, who)
-        for k, chunk in enumerate(_turns(chunks, self.lock, who)):
+        for k, chunk in enumerate(self._chunks(request, who)):
             if k >= skip:
                 yield chunk, me
 
     def render_file(self, request: SpeechRequest, output: str, subtitles: str | None, who: str) -> str:
         """A job's audio (a text, or one batch item) into its file on the shared data home; returns this
         replica's id."""
-        sink = FileSink(Path(output), request.format, subtitles=Path(subtitles) if subtitles else None)
-        with self.lock.turn(who):
-            chunks = self.tts.open(request, who)
         from vocalis.service.render import deliver
 
-        deliver(_turns(chunks, self.lock, who), sink, len(request.text), None)
+        sink = FileSink(Path(output), request.format, subtitles=Path(subtitles) if subtitles else None)
+        deliver(self._chunks(request, who), sink, len(request.text), None)
         return self.replica()
+
+    def _chunks(self, request: SpeechRequest, who: str) -> Iterator[Chunk]:
+        """The request opened (checked) on its first turn of this replica's lock, then a chunk per turn."""
+        with self.lock.turn(who):
+            chunks = self.tts.open(request, who)
+        while True:
+            with self.lock.turn(who, continuing=True):
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
 
 
 class FreeLock:
@@ -87,15 +94,6 @@ class FreeLock:
 
     def turn(self, _client: str, continuing: bool = False) -> AbstractContextManager[None]:
         return nullcontext()
-
-
-def _turns(chunks: Iterator[Chunk], lock: EngineLock, who: str) -> Iterator[Chunk]:
-    while True:
-        with lock.turn(who, continuing=True):
-            chunk = next(chunks, None)
-        if chunk is None:
-            return
-        yield chunk
 
 
 class RemoteEngine:

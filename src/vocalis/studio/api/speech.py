@@ -171,7 +171,7 @@ class _Render:
         self.max_seconds, self.usage, self.metrics = context.limits.request_seconds, context.usage, context.metrics
         self.seconds = 0.0
         self.engine_seconds = 0.0  # time spent rendering, turns of the lock only (not waiting, not sending)
-        self._replicas: list[str] | None = None  # on a cluster: the renderers a closed stream came from
+        self._replicas: list[str] = []  # on a cluster: the renderers the stream comes from (RemoteChunks's list)
         self._stream: Iterator[Chunk] | None = None
         self._first: Chunk | None = None
 
@@ -182,6 +182,7 @@ class _Render:
             self._stream = self.engine.open(self.speech, self.client)
             self._first = next(self._stream)
             self.engine_seconds += time.perf_counter() - start
+        self._replicas = getattr(self._stream, "replicas", [])
 
     def _next(self) -> Chunk | None:
         if self._first is not None:
@@ -203,8 +204,7 @@ class _Render:
 
     def served_by(self) -> dict[str, str]:
         """On a cluster, the X-Served-By header: the renderer replicas that rendered it so far."""
-        replicas = getattr(self._stream, "replicas", None) or self._replicas
-        return {SERVED_BY_HEADER: ",".join(replicas)} if replicas else {}
+        return {SERVED_BY_HEADER: ",".join(self._replicas)} if self._replicas else {}
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
         try:
@@ -215,7 +215,6 @@ class _Render:
 
     def close(self) -> None:
         if self._stream is not None:
-            self._replicas = getattr(self._stream, "replicas", None)
             self._stream.close()  # type: ignore[attr-defined]  # a generator: its audit record is written
             self._stream = None
             self.metrics.rendered(self.speech.voice or "default", self.seconds, self.engine_seconds)

@@ -214,10 +214,8 @@ class JobWorker:
             done = len(cues) if p.stage != "reading" else 0
             if not self.queue.progress(job.id, done, p.total if p.stage != "mixing" else len(cues),
                                        round(low + (high - low) * p.done / max(p.total, 1), 4)):
-                if self._stop.is_set():
-                    raise _Stopped
-                if not self._cancelled(job.id):
-                    raise _Lost
+                if (refused := self._refused(job.id)) is not _Cancelled:
+                    raise refused
                 cancelled.set()  # the dub stops at its next check and removes its work
 
         name = f"dubbed{spec['suffix']}"
@@ -277,9 +275,14 @@ class JobWorker:
     def _progress(self, job_id: str, done: int, total: int, fraction: float,
                   errors: list[dict[str, Any]] | None = None) -> None:
         if not self.queue.progress(job_id, done, total, fraction, errors):
-            if self._stop.is_set():
-                raise _Stopped  # stopping: requeued, its files kept
-            raise _Cancelled if self._cancelled(job_id) else _Lost
+            raise self._refused(job_id)
+
+    def _refused(self, job_id: str) -> type[Exception]:
+        """Why the queue refused a running job's write: the server stopping (it is requeued, its files kept),
+        a cancel (its files go), or a lease lost to another worker (its files are the other's)."""
+        if self._stop.is_set():
+            return _Stopped
+        return _Cancelled if self._cancelled(job_id) else _Lost
 
     def _cancelled(self, job_id: str) -> bool:
         job = self.queue.get(job_id)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from vocalis.errors import VocalisError
+from vocalis.studio.cli.trust_commands import print_audit_check
 
 
 def cmd_service(args: argparse.Namespace) -> None:
@@ -47,13 +48,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     report = restore(args.file, force=args.force)
     print(f"restored {report.files} files into {report.home}: {report.voices} voice files", file=sys.stderr)
-    if report.audit is None:
-        return 0
-    for problem in report.audit.problems:
-        print(f"TAMPERED: {problem}", file=sys.stderr)
-    print(f"audit log: {report.audit.records} records, "
-          f"{'chain intact' if report.audit.ok else 'chain broken'}", file=sys.stderr)
-    return 0 if report.audit.ok else 1
+    return 0 if report.audit is None else print_audit_check(report.audit, sys.stderr, "audit log: ")
 
 
 def add_operations_commands(sub: argparse._SubParsersAction) -> None:

@@ -8,12 +8,13 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from vocalis.errors import VocalisError
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `vocalis --help` stays quick
     from vocalis.audio import Audio
+    from vocalis.trust.audit import AuditCheck
     from vocalis.trust.consent import ConsentRecord
     from vocalis.voice import Voice
 
@@ -169,10 +170,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
             text = "" if r.text_sha256 is None else f" {_short(r.text) if r.text else 'text ' + r.text_sha256[:12]}"
             print(f"#{r.seq} {r.time} {r.event} by {r.who} voice {r.voice}{mark}{text}")
         return 0
-    check = log.verify()
+    return print_audit_check(log.verify())
+
+
+def print_audit_check(check: AuditCheck, file: TextIO | None = None, prefix: str = "") -> int:
+    """An audit verification as `vocalis audit verify` prints it (on `file`, default stdout); the exit code (1: the
+    log was tampered with)."""
     for problem in check.problems:
-        print(f"TAMPERED: {problem}")
-    print(f"{check.records} records, {'chain intact' if check.ok else f'{len(check.problems)} problem(s)'}")
+        print(f"TAMPERED: {problem}", file=file)
+    print(f"{prefix}{check.records} records, {'chain intact' if check.ok else f'{len(check.problems)} problem(s)'}",
+          file=file)
     return 0 if check.ok else 1
 
 
