@@ -129,8 +129,9 @@ class AuditLog:
         return [_record(r) for r in (reversed(rows) if last else rows)]
 
     def verify(self) -> AuditCheck:
-        """Recompute the chain: every record's hash from its content, every link, no gap, the head."""
-        key = _key()
+        """Recompute the chain: every record's hash from its content, every link, no gap, the head. The key is
+        read at the first record: verifying an empty log makes none (a backup of a new home must not)."""
+        key: bytes | None = None
         problems: list[str] = []
         prev_seq, prev_hash, count = 0, GENESIS, 0
         with trust_db().connect() as conn:
@@ -143,6 +144,7 @@ class AuditLog:
                     problems.append(f"record {missing} deleted (the log goes from {prev_seq} to {seq})")
                 elif row["prev_hash"] != prev_hash:
                     problems.append(f"record {seq} does not follow record {prev_seq}: one of them was edited")
+                key = key or _key()
                 if not hmac.compare_digest(_digest(key, row), row["hash"]):
                     problems.append(f"record {seq} was edited: its content does not match its hash")
                 prev_seq, prev_hash = seq, row["hash"]
