@@ -15,7 +15,9 @@ for the second one (bench/ttfb.py measures it). Including half of the leading si
 piece matters (starting it at the speech doubled the distance), and so does overlap: pieces are
 decoded CONTEXT frames past each end (and before each start but the first's) and crossfaded over the
 CONTEXT frames after each end; their harmonic source is the same slice of the whole one, so the
-crossfade is phase-coherent.
+crossfade is phase-coherent. The first piece, the one a listener waits for, is decoded only FIRST_CONTEXT
+frames past its end: on eight English sentences its distance to the whole decode went from 2.16 to 2.04 dB
+(Whisper WER the same within run-to-run noise), and bench/ttfb.py's first sound came about 0.015 s earlier.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 FIRST = 24  # frames of speech in the first piece (0.6 s)
 GROWTH = 4.0  # each piece this many times longer than the one before
 CONTEXT = 12  # frames decoded past each end and crossfaded (0.3 s)
+FIRST_CONTEXT = 6  # past the first piece's end: 0.15 s less to decode before the listener hears anything
 
 
 def piece_ends(durations: np.ndarray) -> list[int]:
@@ -65,7 +68,8 @@ def decode_pieces(model: AcousticModel, enc: Encoded, prosody: Prosody,
     for k, end in enumerate(ends):
         last = k == len(ends) - 1
         lo = min(lead // 2, start) if k == 0 else start - CONTEXT
-        audio = model.decode(enc, prosody, slice(lo, end if last else end + CONTEXT))[(start - lo) * FRAME:]
+        past = FIRST_CONTEXT if k == 0 else CONTEXT
+        audio = model.decode(enc, prosody, slice(lo, end if last else end + past))[(start - lo) * FRAME:]
         if held is not None:
             fade = np.linspace(0.0, 1.0, len(held), dtype=np.float32)
             audio[:len(held)] = held * (1 - fade) + audio[:len(held)] * fade
