@@ -18,9 +18,8 @@ from pathlib import Path
 from sqlalchemy import Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from vocalis.database import migrated, sqlite_url
 from vocalis.errors import VocalisError
-from vocalis.studio.api.tables import KEYS_VERSIONS, keys_db
+from vocalis.studio.api.tables import keys_db
 from vocalis.studio.api.tables import keys_table as keys
 
 PREFIX = "vk_"
@@ -50,9 +49,7 @@ class KeyStore:
 
     @property
     def db(self) -> Engine:  # looked up at each use: the data home and the database URL may change
-        if self._path is None:
-            return keys_db()
-        return migrated(sqlite_url(self._path), KEYS_VERSIONS, "keys_alembic_version")
+        return keys_db(self._path)
 
     @property
     def where(self) -> str:

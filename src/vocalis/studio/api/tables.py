@@ -66,9 +66,10 @@ KEYS_VERSIONS = Path(__file__).parent / "migrations" / "keys" / "versions"
 JOBS_VERSIONS = Path(__file__).parent / "migrations" / "jobs" / "versions"
 
 
-def keys_db() -> Engine:
-    return migrated(shared_url() or sqlite_url(data_home() / "api_keys.sqlite3"), KEYS_VERSIONS,
-                    "keys_alembic_version")
+def keys_db(path: Path | None = None) -> Engine:
+    """The keys' database: the SQLite file `path`, else the shared one, else the data home's file."""
+    url = sqlite_url(path) if path is not None else shared_url() or sqlite_url(data_home() / "api_keys.sqlite3")
+    return migrated(url, KEYS_VERSIONS, "keys_alembic_version")
 
 
 def jobs_db() -> Engine:
