@@ -17,6 +17,8 @@ import pytest
 from vocalis.service import SpeechRequest
 from vocalis.studio.api.keys import KeyStore
 from vocalis.studio.cli import main
+from vocalis.studio.webui.history import commit_entry, entries, new_entry
+from vocalis.studio.webui.settings import SpeakSettings
 from vocalis.trust.audit import AuditLog
 from vocalis.trust.consent import consent_state, grant_written
 from vocalis.voice.builtin import builtin_voices
@@ -32,7 +34,10 @@ def _home_with_work(tts, tmp_path: Path) -> str:
     document.write_bytes(b"%PDF-1.4 the narrator agrees")
     grant_written(voice, document, "user:operator")
     for text in ("First line.", "Second line."):
-        tts.render(SpeechRequest(text, voice="narrator"))
+        result = tts.render(SpeechRequest(text, voice="narrator"))
+    entry_id, audio = new_entry()
+    result.audio.save(audio)
+    commit_entry(entry_id, "Second line.", SpeakSettings(voice="narrator"), audio, result.audio.duration, [])
     (Path(os.environ["VOCALIS_HOME"]) / "presets.json").write_text('{"calm": {"voice": "narrator"}}')
     return KeyStore().create("studio")
 
@@ -55,7 +60,9 @@ def test_a_backup_restores_into_an_empty_home_and_audits_clean(tts, tmp_path, mo
     assert KeyStore().find(secret).name == "studio"  # the key still opens the API
     home = tmp_path / "new-machine"
     assert (home / "presets.json").read_text() == '{"calm": {"voice": "narrator"}}'
-    for private in ("trust.sqlite3", "api_keys.sqlite3", "audit.key"):
+    [entry] = entries()  # the web UI's history: its record and its audio
+    assert entry.text == "Second line." and entry.settings.voice == "narrator" and entry.audio.is_file()
+    for private in ("trust.sqlite3", "api_keys.sqlite3", "history.sqlite3", "audit.key"):
         assert (home / private).stat().st_mode & 0o077 == 0, private
     assert AuditLog().verify().ok and AuditLog().verify().records == records + 1
 

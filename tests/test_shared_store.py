@@ -1,6 +1,7 @@
 """The server's state on SQLite and on a real PostgreSQL server (tests/postgres_server.py), as two servers share
 it: separate processes claim every queued job exactly once, append to one unbroken audit chain, and a key made
-by one opens the other; a server on PostgreSQL runs a job through its API."""
+by one opens the other, and the web UI's history one server writes the other lists; a server on PostgreSQL runs a
+job through its API."""
 
 import json
 import os
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from vocalis.studio.api import create_app
 from vocalis.studio.api.jobqueue import JobQueue
 from vocalis.studio.api.keys import KeyStore
+from vocalis.studio.webui.history import delete_entry, entries
 from vocalis.trust.audit import AuditLog
 
 PROCESSES = 2
@@ -37,6 +39,16 @@ log = AuditLog()
 sys.stdin.readline()
 for j in range(15):
     log.append("synthesis", "user:" + sys.argv[1], text=f"{sys.argv[1]}-{j}")
+"""
+
+HISTORY = """
+import numpy as np
+from vocalis.audio import Audio
+from vocalis.studio.webui.history import commit_entry, new_entry
+from vocalis.studio.webui.settings import SpeakSettings
+entry_id, path = new_entry()
+Audio(np.zeros(2400, np.float32), 24000).save(path)
+commit_entry(entry_id, "Made by the other server.", SpeakSettings(voice="jm_kumo"), path, 0.1, [])
 """
 
 
@@ -129,3 +141,11 @@ def test_a_dead_workers_job_goes_to_another_and_is_finished_once(database):
     assert not elsewhere.finish(held.id, "done", [])
     assert mine.heartbeat(held.id) and mine.finish(held.id, "done", [])
     assert queue.counts() == {"done": 2}
+
+
+def test_the_web_ui_history_is_one_for_every_server(database):
+    subprocess.run([sys.executable, "-c", HISTORY], check=True, env=os.environ.copy(), timeout=120)
+    [entry] = entries()
+    assert entry.text == "Made by the other server." and entry.settings.voice == "jm_kumo" and entry.audio.is_file()
+    delete_entry(entry.id)
+    assert entries() == [] and not entry.audio.exists()

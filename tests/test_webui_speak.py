@@ -4,6 +4,7 @@ a render; presets keep emotion and timing; the interface switches to Chinese. An
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -128,13 +129,28 @@ def test_history_lists_whole_entries_only(tmp_path):
         kept.append(commit_entry(entry_id, text, settings, path, 0.1, []))
     torn_id, torn = new_entry(".wav")  # audio written, record never committed: not an entry
     Audio(np.zeros(10, np.float32), 24000).save(torn)
-    (history_dir() / f"{kept[0].id}.json").write_text("{not json", encoding="utf-8")  # a damaged record
+    kept[0].audio.unlink()  # its audio gone: not listed
     listed = entries()
     assert [e.text for e in listed] == ["Second."]
     assert listed[0].settings == settings and listed[0].audio.suffix == ".flac" and listed[0].subtitles is None
     delete_entry(kept[1].id)
     assert entries() == [] and not kept[1].audio.exists()
 
+
+def test_history_records_of_an_earlier_version_move_into_the_database():
+    """Earlier versions kept each record as a JSON file beside its audio; the first listing moves them into the
+    database and leaves an unreadable one where it is."""
+    folder = history_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    Audio(np.zeros(2400, np.float32), 24000).save(folder / "20250131-142501-123456.wav")
+    (folder / "20250131-142501-123456.json").write_text(json.dumps({
+        "text": "Old.", "settings": SpeakSettings(voice="jf_alpha", speed=1.2).to_dict(),
+        "audio": "20250131-142501-123456.wav", "subtitles": None, "seconds": 0.1, "render_s": 0.5}))
+    (folder / "20250131-142502-000000.json").write_text("{not json", encoding="utf-8")
+    [entry] = entries()
+    assert (entry.text, entry.settings.voice, entry.settings.speed, entry.render_s) == ("Old.", "jf_alpha", 1.2, 0.5)
+    assert sorted(p.name for p in folder.glob("*.json")) == ["20250131-142502-000000.json"]
+    assert [e.id for e in entries()] == [entry.id]  # moved once
 
 def test_presets_round_trip_and_a_damaged_file_is_kept_aside():
     presets_path().parent.mkdir(parents=True, exist_ok=True)

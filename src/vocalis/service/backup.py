@@ -3,8 +3,9 @@ API keys, the web UI's history and presets, C2PA signing keys and the market's p
 
 The SQLite databases are copied with SQLite's own backup (a consistent copy while a server writes to them).
 Left out: job outputs, training checkpoints and half-done dubs (work in progress, large, remade on demand),
-and the running server's card. With `VOCALIS_DB_URL` on a database server, the audit log, consent records and
-market ledger live there: back that up with the server's own tools (pg_dump); the archive says so.
+and the running server's card. With `VOCALIS_DB_URL` on a database server, the audit log, consent records,
+web UI history records and market ledger live there: back that up with the server's own tools (pg_dump); the
+archive says so.
 
 Restoring checks every file against the archive's manifest (SHA-256) before anything is written, writes into
 a fresh folder beside the data home's contents and moves each entry into place, keeps the home private, and
@@ -34,7 +35,7 @@ FORMAT = 1
 MANIFEST = "vocalis-backup.json"
 FOLDERS = ("voices", "consent", "history", "c2pa", "market")
 FILES = ("audit.key", "presets.json")
-DATABASES = ("trust.sqlite3", "api_keys.sqlite3")
+DATABASES = ("trust.sqlite3", "api_keys.sqlite3", "history.sqlite3")
 PRIVATE = {*DATABASES, "audit.key"}  # 0600 once restored (as home.private_file makes them)
 
 
@@ -67,8 +68,8 @@ def backup(path: str | Path) -> BackupReport:
     manifest = {"format": FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "files": {name: hashlib.sha256(data).hexdigest() for name, data in entries.items()},
                 "audit_records": audit.records if audit else None}
-    notes = [] if sqlite_trust else [f"the audit log, consent records and market ledger are in {DB_URL_ENV}'s "
-                                     "database: back it up with its own tools (pg_dump)"]
+    notes = [] if sqlite_trust else [f"the audit log, consent records, web UI history records and market ledger are "
+                                     f"in {DB_URL_ENV}'s database: back it up with its own tools (pg_dump)"]
     if os.environ.get(KEY_ENV):
         notes.append(f"the audit key is {os.environ[KEY_ENV]} ({KEY_ENV}), outside the data home: keep a copy")
     tmp = out.with_name(f".{out.name}.partial")
@@ -198,6 +199,7 @@ def _holds_data(path: Path) -> bool:
         return any(p.is_file() for p in path.rglob("*"))
     if path.suffix == ".sqlite3" and path.is_file():  # opened once, it has tables: only rows are data
         with sqlite3.connect(path) as db:
-            tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                      if not t.endswith("alembic_version")]  # a schema's revision is not data
             return any(db.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() for t in tables)
     return path.is_file() and path.stat().st_size > 0
