@@ -1,7 +1,7 @@
 """The server's state on SQLite and on a real PostgreSQL server (tests/postgres_server.py), as two servers share
 it: separate processes claim every queued job exactly once, append to one unbroken audit chain, and a key made
-by one opens the other, and the web UI's history one server writes the other lists; a server on PostgreSQL runs a
-job through its API."""
+by one opens the other (and its rate holds across both), and the web UI's history one server writes the other
+lists; a server on PostgreSQL runs a job through its API."""
 
 import json
 import os
@@ -149,3 +149,16 @@ def test_the_web_ui_history_is_one_for_every_server(database):
     assert entry.text == "Made by the other server." and entry.settings.voice == "jm_kumo" and entry.audio.is_file()
     delete_entry(entry.id)
     assert entries() == [] and not entry.audio.exists()
+
+
+def test_a_keys_rate_holds_across_servers_on_one_database(database, tts):
+    """Two servers on one database: a key allowed 3 requests a minute gets 3 in all, not 3 from each."""
+    secret = KeyStore().create("metered", rate=3)
+    auth = {"Authorization": f"Bearer {secret}"}
+    with TestClient(create_app(tts)) as first, TestClient(create_app(tts)) as second:
+        codes = [client.get("/v1/voices", headers=auth).status_code for client in (first, second) * 2]
+        unlimited = TestClient(create_app(tts)).get("/v1/voices", headers=auth).status_code
+    if database == "postgresql":
+        assert codes == [200, 200, 200, 429] and unlimited == 429
+    else:  # each server on its own SQLite home keeps its own buckets
+        assert codes == [200, 200, 200, 200] and unlimited == 200

@@ -61,6 +61,15 @@ jobs_table = Table(
     sqlite_autoincrement=True,
 )
 
+# Rate-limit token buckets of servers sharing a database (see ratelimit.SharedBuckets); kept with the keys.
+buckets_table = Table(
+    "rate_buckets", keys_metadata,
+    Column("client", String(200), primary_key=True),  # key:NAME or address:IP
+    Column("rate", Integer, nullable=False),
+    Column("tokens", Float, nullable=False),
+    Column("updated", Float, nullable=False),  # wall-clock seconds: the servers share no monotonic clock
+)
+
 
 KEYS_VERSIONS = Path(__file__).parent / "migrations" / "keys" / "versions"
 JOBS_VERSIONS = Path(__file__).parent / "migrations" / "jobs" / "versions"
