@@ -38,6 +38,7 @@ class DecoderFit:
     timbre_lr: float = 1e-2
     train_timbre: bool = True
     window: int = 48  # frames decoded per step (1.2 s)
+    speaker_weight: float = 1.0  # of the GE2E speaker term (1 - cosine) beside the reconstruction loss (~2-5)
 
 
 @dataclass(frozen=True)

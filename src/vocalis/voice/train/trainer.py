@@ -32,7 +32,7 @@ from vocalis.voice.voice import TIMBRE, Voice
 if TYPE_CHECKING:
     from vocalis.acoustic.stages import AcousticModel
 
-METHOD = "decoder adapter (AdaIN biases + rank-4 LoRA) and style, by reconstruction"
+METHOD = "decoder adapter (AdaIN biases + rank-4 LoRA) and style, by reconstruction and a GE2E speaker term"
 CHECKPOINT_S = 30.0
 EVAL_EVERY = 40  # steps between held-out evaluations (~10 s each)
 FINISH_S = 90.0  # kept from the budget for the end: the int8 export and the checks
@@ -148,7 +148,7 @@ def _fit_decoder(model: AcousticModel, prepared: dict, options: TrainOptions, ru
     the best state seen on the held-out utterances. A cancel between steps saves a checkpoint first."""
     train_set, held = prepared["train"], prepared["held"]
     trainer = DecoderTrainer(model, prepared["style"][TIMBRE], options.fit,
-                             bandwidth([u.samples for u in train_set]))
+                             bandwidth([u.samples for u in train_set]), _speaker(train_set))
     saved = run.load("checkpoint")
     if saved is not None:
         trainer.load_state(saved["trainer"])
@@ -179,6 +179,16 @@ def _fit_decoder(model: AcousticModel, prepared: dict, options: TrainOptions, ru
         best = {**_snapshot(trainer, loss), "start": best["start"]}
     _save(run, trainer, best)
     return trainer, best
+
+
+def _speaker(utts: Sequence[Aligned]) -> np.ndarray:
+    """The recordings' GE2E embedding: the mean of the utterances', normalised."""
+    from vocalis.acoustic.assets import SAMPLE_RATE
+    from vocalis.audio import Audio
+    from vocalis.voice.speaker import ge2e_embedding
+
+    mean = np.mean([ge2e_embedding(Audio(u.samples, SAMPLE_RATE)) for u in utts], axis=0)
+    return (mean / np.linalg.norm(mean)).astype(np.float32)
 
 
 def _spent(trainer: DecoderTrainer, options: TrainOptions, budget_s: float, began: float) -> bool:
