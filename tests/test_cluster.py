@@ -1,7 +1,7 @@
 """`vocalis serve --ray` on a real two-node Ray cluster on this machine (ray.cluster_utils.Cluster: a head and a
 worker node, one CPU each, so each renderer replica lands on its own node): requests spread over the replicas, a
-replica killed under load costs no request and changes no sample, and a batch finished on two nodes equals the
-single-process result, sample for sample."""
+replica killed under load costs no request and changes no sample, and a batch and a long text job (its parts
+rendered on both nodes at once) finished on two nodes equal the single-process result, sample for sample."""
 
 import io
 import socket
@@ -150,11 +150,12 @@ def test_a_replica_killed_mid_stream_costs_no_request(cluster, tts):
 def test_a_batch_on_two_nodes_equals_the_single_process_result(cluster, tts):
     r = httpx.post(f"{cluster}/v1/jobs", content=BATCH.encode(), headers={"content-type": "application/yaml"})
     assert r.status_code == 202, r.text
-    text_job = httpx.post(f"{cluster}/v1/jobs", json={"text": TEXT, "voice": "jm_kumo", "format": "wav"})
+    text_job = httpx.post(f"{cluster}/v1/jobs", json={"text": LONG, "voice": "jm_kumo", "format": "wav"})
     job, text_job = _finished(cluster, r.json()["id"]), _finished(cluster, text_job.json()["id"])
     spoken = _samples(httpx.get(f"{cluster}{text_job['result']}").content).astype(np.float64)
-    alone = (tts.render(SpeechRequest(TEXT, voice="jm_kumo")).audio.samples * 32767).round()
-    assert len(spoken) == len(alone) and np.abs(spoken - alone).max() <= 1  # a text job, on a renderer
+    alone = (tts.render(SpeechRequest(LONG, voice="jm_kumo")).audio.samples * 32767).round()
+    # A text job of six sentences, cut into two parts rendered on the two nodes at once, then joined.
+    assert len(spoken) == len(alone) and np.abs(spoken - alone).max() <= 1
     archive = zipfile.ZipFile(io.BytesIO(httpx.get(f"{cluster}{job['result']}").content))
     texts = {"door.wav": "Please close the door.", "rain.wav": "It is raining again.",
              "bus.wav": "The bus was late this morning.", "station.wav": "We will meet at the station."}

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from vocalis import Vocalis
 from vocalis.audio import Audio, to_pcm16
-from vocalis.service import EmotionSpec, FileSink, SpeechRequest
+from vocalis.service import EmotionSpec, FileSink, MemorySink, SpeechRequest
 from vocalis.studio.api import create_app
 from vocalis.studio.cli import main
 
@@ -74,3 +74,24 @@ def test_another_mark_id_changes_the_samples(python_audio, tmp_path):
     Vocalis(mark_id=MARK_ID + 1).render(REQUEST, FileSink(path))
     other = _pcm(path)
     assert len(other) == len(python_audio) and not np.array_equal(other, python_audio)
+
+
+def test_a_text_rendered_in_parts_is_the_text_rendered_whole(marked_tts):
+    """How a cluster's renderers share a long text (service.parts): cut into parts, each rendered and marked on
+    its own, joined. The audio and the cue times are the whole render's to the bit, and one audit record is kept."""
+    from vocalis.service.render import deliver
+    from vocalis.trust.audit import AuditLog
+
+    request = SpeechRequest("The ship left the harbour at dawn. Gulls followed it for an hour. The sea was calm. "
+                            "By noon the coast was gone.", voice="jm_kumo", speed=1.1, max_phonemes=40,
+                            emotion=EmotionSpec(vector={"sad": 0.5}))
+    whole = marked_tts.render(request)
+    parts = marked_tts.parts(request, 3)
+    assert [p.ends for p in parts] == [False, False, True] and all(p.lines for p in parts)
+    records = len(AuditLog().records())
+    rendered = [list(marked_tts.render_part(request, part, MARK_ID)) for part in parts]
+    joined = deliver(marked_tts.recorded(request, rendered, "user:test", MARK_ID), MemorySink(), len(request.text))
+    assert np.array_equal(joined.audio.samples, whole.audio.samples)
+    assert [(c.start, c.end, c.text) for c in joined.cues] == [(c.start, c.end, c.text) for c in whole.cues]
+    assert len(AuditLog().records()) == records + 1
+    assert marked_tts.parts(SpeechRequest(request.text, voice="jm_kumo", duration=9.0), 3) is None  # fitted whole

@@ -75,6 +75,7 @@ class Plan:
     emotion: Emotion | None = None
     duration: float | None = None
     low_latency: bool = False
+    ends: bool = True  # False for a part of a longer text (see service.parts): its last line keeps its pause
 
 
 class Engine:
@@ -188,7 +189,7 @@ class Engine:
             if fit:
                 pause = fit.pause(k, start + length)
             else:  # no pause after the last segment: the output ends when the speech does
-                pause = 0 if is_last else round(line.segment.pause_after / shift.rate * rate)
+                pause = 0 if is_last and plan.ends else round(line.segment.pause_after / shift.rate * rate)
             timbre = _EnvelopeFilter(plan.voice, enc, prosody, cut)
             for samples, final in parts:
                 samples = shape_level(timbre(samples), rate, shift)

@@ -33,23 +33,31 @@ def fixed_mark_id() -> int | None:
 
 
 def on_record(chunks: Iterator[Chunk], event: str, voice: Voice, text: str, params: dict[str, Any],
-              who: str | None, mark_id: int | None = None) -> Iterator[Chunk]:
-    """Marks each chunk and, once the stream is over (finished, failed or dropped), appends it to the audit
-    log. A generator: nothing is recorded for a stream never started."""
+              who: str | None, mark_id: int | None = None, marked: bool = False) -> Iterator[Chunk]:
+    """Marks each chunk (unless `marked`: done where they were rendered, with `mark_id`) and, once the stream is
+    over (finished, failed or dropped), appends it to the audit log. A generator: nothing is recorded for a stream
+    never started."""
     from vocalis.trust.audit import AuditLog, local_user
-    from vocalis.trust.watermark import mark
 
     log = AuditLog()
     mark_id = log.new_mark_id() if mark_id is None else mark_id
-    credentials = Credentials(voice=voice.name, voice_id=voice.id, model=MODEL, watermark_id=mark_id)
     digest = hashlib.sha256()
     complete = False
     try:
-        for chunk in chunks:
-            samples = mark(chunk.audio.samples, chunk.audio.sample_rate, mark_id)
-            digest.update(to_pcm16(samples).tobytes())
-            yield replace(chunk, audio=Audio(samples, chunk.audio.sample_rate), credentials=credentials)
+        for chunk in chunks if marked else with_marks(chunks, voice, mark_id):
+            digest.update(to_pcm16(chunk.audio.samples).tobytes())
+            yield chunk
         complete = True
     finally:
         log.append(event, who or local_user(), voice=voice.name, voice_id=voice.id, text=text,
                    params={**params, "complete": complete}, output_sha256=digest.hexdigest(), mark_id=mark_id)
+
+
+def with_marks(chunks: Iterator[Chunk], voice: Voice, mark_id: int) -> Iterator[Chunk]:
+    """Each chunk watermarked with `mark_id` and credited (a chunk's marks depend on it alone)."""
+    from vocalis.trust.watermark import mark
+
+    credentials = Credentials(voice=voice.name, voice_id=voice.id, model=MODEL, watermark_id=mark_id)
+    for chunk in chunks:
+        samples = mark(chunk.audio.samples, chunk.audio.sample_rate, mark_id)
+        yield replace(chunk, audio=Audio(samples, chunk.audio.sample_rate), credentials=credentials)

@@ -4,16 +4,18 @@ stage, and delivered into a sink. Cloning, training and the voice library are he
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vocalis.audio import Audio
-from vocalis.engine import Chunk, Engine, Plan
+from vocalis.engine import Chunk, Engine, Line, Plan
 from vocalis.errors import LanguageError, VocalisError, VoiceExists
 from vocalis.service.access import LOCAL, Account, owned_by
 from vocalis.service.market import authorise_use, market_cid, metered
-from vocalis.service.marks import fixed_mark_id, on_record
+from vocalis.service.marks import fixed_mark_id, on_record, with_marks
+from vocalis.service.parts import Part, joined, split
 from vocalis.service.render import MemorySink, RenderProgress, RenderResult, Sink, deliver
 from vocalis.service.request import SEGMENT_PHONEMES, EmotionSpec, SpeechRequest
 
@@ -84,12 +86,46 @@ class Vocalis:
         the watermark id to use instead of the engine's (a video dub marks all its lines with one id)."""
         voice = self.check(request)
         use = authorise_use(request, request.market, who) if market_cid(request) else None
-        emotion = request.emotion.resolve() if request.emotion else None
-        lines = self.engine.lines(request.text, request.lang, request.max_phonemes, request.pause_scale)
-        plan = Plan(lines, voice, request.speed, emotion, request.duration, request.low_latency)
-        chunks = on_record(self.engine.render(plan), "synthesis", voice, request.text, request.params(), who,
-                           self.mark_id if mark_id is None else mark_id)
+        chunks = on_record(self.engine.render(self._plan(request, voice, self._lines(request))), "synthesis", voice,
+                           request.text, request.params(), who, self.mark_id if mark_id is None else mark_id)
         return chunks if use is None else metered(chunks, request, use, who)
+
+    def parts(self, request: SpeechRequest, count: int) -> list[Part] | None:
+        """The request checked and its text cut into at most `count` parts for as many engines to render at once
+        (`render_part`, then `recorded`); None when it cannot be shared: a duration (fitted over every line
+        together) or a market voice (metered per request)."""
+        self.check(request)
+        if request.duration is not None or market_cid(request):
+            return None
+        return split(list(self._lines(request)), count)
+
+    def render_part(self, request: SpeechRequest, part: Part, mark_id: int) -> Iterator[Chunk]:
+        """A part's chunks, watermarked with the whole request's `mark_id` and not recorded: the whole is, by
+        `recorded`. Chunk times start from the part's own start."""
+        voice = self.check(request)
+        return with_marks(self.engine.render(replace(self._plan(request, voice, part.lines), ends=part.ends)),
+                          voice, mark_id)
+
+    def recorded(self, request: SpeechRequest, parts: Iterable[list[Chunk]], who: str | None,
+                 mark_id: int) -> Iterator[Chunk]:
+        """The parts' marked chunks joined into the whole request's, recorded in the audit log as one render."""
+        voice = self.check(request)
+        return on_record(joined(parts), "synthesis", voice, request.text, request.params(), who, mark_id,
+                         marked=True)
+
+    def new_mark_id(self) -> int:
+        """The watermark id of a new render: the engine's fixed one, else a fresh random one."""
+        from vocalis.trust.audit import AuditLog
+
+        return self.mark_id if self.mark_id is not None else AuditLog().new_mark_id()
+
+    def _lines(self, request: SpeechRequest) -> Iterator[Line]:
+        return self.engine.lines(request.text, request.lang, request.max_phonemes, request.pause_scale)
+
+    @staticmethod
+    def _plan(request: SpeechRequest, voice: Voice, lines: Iterable[Line]) -> Plan:
+        emotion = request.emotion.resolve() if request.emotion else None
+        return Plan(lines, voice, request.speed, emotion, request.duration, request.low_latency)
 
     def render(self, request: SpeechRequest, sink: Sink | None = None, who: str | None = None,
                progress: Callable[[RenderProgress], None] | None = None) -> RenderResult:

@@ -27,6 +27,7 @@ from vocalis.errors import VocalisError
 from vocalis.home import SETTINGS_ENV
 from vocalis.service import FileSink, SpeechRequest, Vocalis
 from vocalis.service.lock import EngineLock
+from vocalis.service.parts import Part
 
 log = logging.getLogger("vocalis")
 MAX_ONGOING = 8  # requests one renderer replica takes at once (they queue on its engine lock)
@@ -76,10 +77,15 @@ class Renderer:
         deliver(self._chunks(request, who), sink, len(request.text), None)
         return self.replica()
 
-    def _chunks(self, request: SpeechRequest, who: str) -> Iterator[Chunk]:
+    def render_part(self, request: SpeechRequest, part: Part, mark_id: int, who: str) -> list[Chunk]:
+        """A part of a long text (see service.parts), its chunks marked with the whole's `mark_id`."""
+        return list(self._chunks(request, who, lambda: self.tts.render_part(request, part, mark_id)))
+
+    def _chunks(self, request: SpeechRequest, who: str,
+                opened: Callable[[], Iterator[Chunk]] | None = None) -> Iterator[Chunk]:
         """The request opened (checked) on its first turn of this replica's lock, then a chunk per turn."""
         with self.lock.turn(who):
-            chunks = self.tts.open(request, who)
+            chunks = opened() if opened else self.tts.open(request, who)
         while True:
             with self.lock.turn(who, continuing=True):
                 chunk = next(chunks, None)
@@ -102,8 +108,9 @@ class RemoteEngine:
 
     sample_rate = 24_000
 
-    def __init__(self, handle: Any):
+    def __init__(self, handle: Any, width: int = 2):
         self.handle = handle
+        self.width = width  # renderer replicas (or the most of them): how many parts a long text is cut into
 
     def open(self, request: SpeechRequest, who: str | None = None) -> RemoteChunks:
         chunks = RemoteChunks(self.handle, request, who or "api")
@@ -135,6 +142,29 @@ class RemoteEngine:
             if not retry:
                 return
             pending = retry
+
+    def render_parts(self, request: SpeechRequest, parts: list[Part], mark_id: int, who: str) -> Iterator[list[Chunk]]:
+        """Every part of a long text sent to the renderers at once; each part's chunks, in order, as it is done. A
+        part whose replica died is asked of another; those not yet read are cancelled if the reader stops."""
+        pending = [self.handle.render_part.remote(request, part, mark_id, who) for part in parts]
+        try:
+            for k, part in enumerate(parts):
+                for attempt in range(RETRIES + 1):
+                    try:
+                        chunks = pending[k].result()
+                        break
+                    except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
+                        _raise_cause(e)
+                        if not _lost_replica(e):
+                            raise
+                        if attempt == RETRIES:
+                            raise VocalisError(f"part {k + 1} failed on {RETRIES + 1} replicas: {type(e).__name__}") \
+                                from None
+                        pending[k] = self.handle.render_part.remote(request, part, mark_id, who)
+                yield chunks
+        finally:
+            for response in pending[k + 1:] if parts else ():
+                response.cancel()
 
     def _file(self, item: tuple[SpeechRequest, Path, Path | None], who: str) -> Any:
         request, output, subtitles = item
@@ -246,7 +276,7 @@ def application(options: ClusterOptions, app_options: dict[str, Any], env: dict[
 
         os.environ.update(env)
         handle = serve.get_deployment_handle("renderer", app_name="vocalis")
-        return create_app(renderer=RemoteEngine(handle), **app_options)
+        return create_app(renderer=RemoteEngine(handle, options.replicas or max(1, _cluster_cpus())), **app_options)
 
     @serve.ingress(build)
     class Ingress:

@@ -147,6 +147,13 @@ class JobWorker:
     def _text(self, job: JobRecord, folder: Path) -> Outcome:
         request = JobRequest.model_validate(job.spec).to_request()
         name = f"speech.{SUFFIXES.get(request.format, request.format)}"
+        parts = self.engine.parts(request, self.renderer.width) if self.renderer is not None else None
+        if parts is not None and len(parts) > 1:  # on a cluster, a text of several lines: shared by the renderers
+            mark_id = self.engine.new_mark_id()
+            chunks = self._until_stopped(self.renderer.render_parts(request, parts, mark_id, _who(job)))
+            deliver(self.engine.recorded(request, chunks, _who(job), mark_id), FileSink(folder / name, request.format),
+                    len(request.text), lambda p: self._progress(job.id, p.chars_done, p.chars_total, p.fraction))
+            return "done", [], name, MEDIA_TYPES[request.format]
         if self.renderer is not None:  # on a cluster: rendered whole by a renderer replica
             failed: list[VocalisError] = []
             self.renderer.render_files([(request, folder / name, None)], _who(job),
@@ -271,6 +278,13 @@ class JobWorker:
             if chunk is None:
                 return
             yield chunk
+
+    def _until_stopped(self, parts: Iterator[list[Chunk]]) -> Iterator[list[Chunk]]:
+        """The parts, stopping between them when told to."""
+        for part in parts:
+            if self._stop.is_set():
+                raise _Stopped
+            yield part
 
     def _progress(self, job_id: str, done: int, total: int, fraction: float,
                   errors: list[dict[str, Any]] | None = None) -> None:
