@@ -154,12 +154,7 @@ class RemoteEngine:
                         chunks = pending[k].result()
                         break
                     except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
-                        _raise_cause(e)
-                        if not _lost_replica(e):
-                            raise
-                        if attempt == RETRIES:
-                            raise VocalisError(f"part {k + 1} failed on {RETRIES + 1} replicas: {type(e).__name__}") \
-                                from None
+                        _unless_retried(e, attempt, f"part {k + 1}")
                         pending[k] = self.handle.render_part.remote(request, part, mark_id, who)
                 yield chunks
         finally:
@@ -209,12 +204,18 @@ class RemoteChunks:
                     yield chunk
                 return
             except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
-                _raise_cause(e)
-                if not _lost_replica(e):
-                    raise
-                if attempt == RETRIES:
-                    raise VocalisError(f"the render failed on {RETRIES + 1} replicas: {type(e).__name__}") from None
+                _unless_retried(e, attempt, "the render")
                 log.warning("a renderer replica was lost (%s); asking another, from chunk %d", type(e).__name__, sent)
+
+
+def _unless_retried(error: Exception, attempt: int, what: str) -> None:
+    """After a remote call failed: raises a VocalisError the replica raised, any error but a lost replica, and a lost
+    replica on the last attempt (naming `what`); returns when another replica may be asked."""
+    _raise_cause(error)
+    if not _lost_replica(error):
+        raise error
+    if attempt == RETRIES:
+        raise VocalisError(f"{what} failed on {RETRIES + 1} replicas: {type(error).__name__}") from None
 
 
 def _lost_replica(error: Exception) -> bool:

@@ -1,10 +1,11 @@
 """Training the decoder adapter (and the timbre half of the style) by reconstruction: the decoder is fed
 the recording's own alignment, F0 and energy, and its output is compared with the recording, one random
-1.2 s window per step (one step takes ~1.2 s on 2 cores).
+1.2 s window per step (one step takes ~1 s on 2 cores).
 
 A speaker term (GE2E, as the instant clone is fitted; never the d-vector that judges voices) asks each window
 to sound like the speaker's recordings as a whole. Reconstruction alone lets the timbre drift from where the
-clone put it: on speakers never seen in development the trained voice scored below its own start for 3 of 5."""
+clone put it: on five speakers never seen in development the trained voice scored below its own start for 3 of
+them, and with the term their mean normalised d-vector similarity rose from 0.71 to 0.79 (README, Training)."""
 
 from __future__ import annotations
 
