@@ -24,6 +24,7 @@ from vocalis.subtitles import Cue, write_subtitles
 
 _ID = re.compile(r"^\d{8}-\d{6}-\d{6}$")
 VERSIONS = Path(__file__).parent / "migrations" / "history" / "versions"
+_adopted: set[tuple[str, Path]] = set()  # (database URL, history folder) whose JSON records were moved in
 
 history_table = Table(
     "webui_history", MetaData(),
@@ -108,8 +109,17 @@ def delete_entry(entry_id: str) -> None:
 
 
 def _db() -> Engine:
-    """The history's database, with the records an earlier version kept as JSON files moved into it."""
-    engine = migrated(shared_url() or sqlite_url(data_home() / "history.sqlite3"), VERSIONS, "history_alembic_version")
+    """The history's database, with the records an earlier version kept as JSON files moved into it (once per
+    database, folder and process: the folder holds every entry's audio, too many to list at every call)."""
+    url = shared_url() or sqlite_url(data_home() / "history.sqlite3")
+    engine = migrated(url, VERSIONS, "history_alembic_version")
+    if (url, history_dir()) not in _adopted:
+        _adopt(engine)
+        _adopted.add((url, history_dir()))
+    return engine
+
+
+def _adopt(engine: Engine) -> None:
     for record in sorted(history_dir().glob("*.json")) if history_dir().is_dir() else ():
         data = read_json(record, None)
         if not isinstance(data, dict) or not _ID.match(record.stem):
@@ -122,7 +132,6 @@ def _db() -> Engine:
         except (TypeError, ValueError):
             continue
         record.unlink(missing_ok=True)
-    return engine
 
 
 def _new_id(folder: Path) -> str:
