@@ -14,18 +14,25 @@ from vocalis.text.error_rate import wer
 from vocalis.trust.consent import ConsentError, grant_written
 from vocalis.voice import resolve_voice
 from vocalis.voice.builtin import builtin_voices
+from vocalis.voice.clone import START_PACKS
 from vocalis.voice.library import library_voices
 from vocalis.voice.reference import prepare_reference
 from vocalis.voice.speaker import cosine, dvector_embedding
 
 SPEAKER = SPEECH / "librispeech_test_other" / "1688"
 TEXT = "We walked along the river and talked about the books we had read last summer."
-# A reader whose clone passed its probe sentences yet read new text at WER 0.27 over these two sentences
-# before the held-out check ("The children play their guard, while their parents cook their own small
-# kitchen."). Two sentences (30 words), as one moves WER in steps of 7 % and "the"/"a" slips are common.
+# A reader whose clone once passed its probe sentences yet read new text at WER 0.27 (before the held-out check),
+# and later passed a one-sentence held-out check yet read these plain sentences at WER 0.06 (16 sentences: 0.075),
+# starting from jf_alpha. About 95 words, as one word moves WER by 1 %.
 BROKEN_SPEAKER = SPEECH / "librispeech_test_other" / "367"
-UNSEEN = ("The children played in the garden while their parents cooked dinner in the small kitchen. "
-          "Please remember to close the windows and turn off the lights before you leave tonight.")
+UNSEEN = ("The old bridge was closed for repairs, so we drove the long way around the lake. "
+          "Please remember to water the plants while I am away next week. "
+          "Nobody expected the little shop on the corner to sell so many books. "
+          "After dinner we sat by the window and watched the rain fall over the city. "
+          "My brother bought a new bicycle and rode it to work every morning. "
+          "The children laughed when the puppy chased its own tail around the garden. "
+          "We should check the weather before we leave for the mountains tomorrow. "
+          "She found an old photograph of her grandmother hidden inside a book.")
 pytestmark = pytest.mark.shared_data(SPEAKER, BROKEN_SPEAKER)
 
 
@@ -54,7 +61,7 @@ def test_clone_is_saved_with_its_provenance(cloned, monkeypatch):
     assert loaded.style.shape == (510, 256) and loaded.pitch_scale == voice.pitch_scale  # a row per length
     meta = loaded.meta
     assert meta["source"] == "clone" and len(meta["reference_sha256"]) == 64 and meta["created_at"]
-    assert meta["speech_s"] >= 3 and meta["start_pack"] in builtin_voices()
+    assert meta["speech_s"] >= 3 and meta["start_pack"] in START_PACKS["en"]  # a pack that reads English clearly
     assert meta["steps"] >= 1 and meta["similarity"] >= meta["similarity_start"]
     assert loaded.speaker.shape == voice.speaker.shape and loaded.id == voice.id  # kept for spoken consent
     # The phoneme envelope learned from the reference (Whisper's text aligned to it) is saved with the clone.
@@ -82,17 +89,18 @@ def test_clone_speaks_new_text_closer_to_the_speaker(cloned, tts, monkeypatch):
 @pytest.mark.slow  # a whole clone: ~35 s on 2 cores
 def test_clone_stays_intelligible_on_text_it_never_saw(tts, monkeypatch):
     from vocalis.eval.cloning import grant_for_evaluation
-    from vocalis.voice.clone import HELD_OUT, PROBES
+    from vocalis.voice.clone import PROBES
+    from vocalis.voice.intelligibility import HELD_OUT
 
-    assert not {*PROBES["en"], HELD_OUT["en"]} & set(UNSEEN.split(". "))  # the guard never heard these
+    assert not {*PROBES["en"], *HELD_OUT["en"]} & {f"{t.strip('.')}." for t in UNSEEN.split(". ")}  # never heard
     clips = sorted(BROKEN_SPEAKER.glob("*.flac"))[:3]  # 16 s of speech, as a user might give
     messages: list[str] = []
     voice = tts.clone(clips, name="reader-367", lang="en", progress=messages.append)
     grant_for_evaluation(voice, SPEECH)
     heard = transcribe(tts.synthesize(UNSEEN, voice=voice, lang="en"), lang="en")
-    assert wer(UNSEEN, heard) <= 0.2, (heard, voice.meta)
+    assert wer(UNSEEN, heard) <= 0.05, (heard, voice.meta)  # the bar for instant clones on unseen text
     meta = voice.meta
-    assert meta["held_out_errors"] <= 0.15 and meta["probe_errors"] <= 0.15
+    assert meta["held_out_errors"] <= 0.05
     assert (meta["guard"] is None) == (meta["kept"] == 1 and meta["pitch_scale"] == meta["pitch_reference"])
     if meta["guard"]:  # a pulled-back voice says so
         assert any(meta["guard"] in m for m in messages), messages

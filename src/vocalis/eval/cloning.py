@@ -272,7 +272,7 @@ def _evaluate_pair(pair: Pair, tts: Vocalis, cloner: Cloner, strangers: list[dic
     meta = voice.meta
     result["envelope"] = voice.envelope is not None
     result.update(start_pack=meta["start_pack"], pitch_scale=meta["pitch_scale"], enrol_s=meta["seconds"],
-                  kept=meta["kept"], probe_errors=meta["probe_errors"],
+                  kept=meta["kept"], held_out_errors=meta["held_out_errors"],
                   ref_speech_s=round(ref.speech_s, 2), fit_similarity_start=meta["similarity_start"],
                   fit_similarity=meta["similarity"], ref_gt=sim_ref, stranger_gt=sim_stranger)
     sentence = SENTENCES[pair.lang]
