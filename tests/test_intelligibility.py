@@ -20,11 +20,10 @@ def _renderer(tts, voice, lang: str, heard: list[str]):
     return render
 
 
-@pytest.mark.slow  # ~25 s: every start pack reads the held-out sentences
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_every_start_pack_passes_the_check_at_its_own_pitch(tts, lang):
-    packs = builtin_voices()
-    for name in START_PACKS.get(lang, packs):
+@pytest.mark.slow  # ~15 s. English only: its bar is the tight one (Mandarin packs read at 0.04-0.06 against 0.15)
+def test_every_start_pack_passes_the_check_at_its_own_pitch(tts):
+    lang, packs = "en", builtin_voices()
+    for name in START_PACKS[lang]:
         heard: list[str] = []
         rate = error_rate(_renderer(tts, packs[name], lang, heard), lang)
         assert rate <= MAX_ERRORS[lang], (name, rate)
