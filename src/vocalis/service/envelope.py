@@ -81,12 +81,11 @@ def clone_with_envelope(tts: Vocalis, voice: Voice, reference: Reference, say: C
 
 def _heard_errors(tts: Vocalis, voice: Voice, stop_above: float) -> float:
     """Whisper's error rate on the voice reading the sentences the cloner's guard judges (see `voice.clone`)."""
-    from vocalis.voice.clone import PROBES
-    from vocalis.voice.intelligibility import HELD_OUT, error_rate
+    from vocalis.voice.clone import judged
+    from vocalis.voice.intelligibility import error_rate
     from vocalis.voice.train.corpus import tokens
 
     def render(text: str) -> Audio:
         return Audio(render_utterance(tts, voice, tokens(text, voice.language))[0], tts.sample_rate)
 
-    texts = (*HELD_OUT[voice.language], *PROBES[voice.language])
-    return error_rate(render, voice.language, texts, stop_above=stop_above)
+    return error_rate(render, voice.language, judged(voice.language), stop_above=stop_above)

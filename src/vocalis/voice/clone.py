@@ -65,6 +65,12 @@ START_PACKS = {"en": ("jm_kumo", "jf_gongitsune")}
 SAFE_PITCH = (0.8, 1.25)
 
 
+def judged(lang: str) -> tuple[str, ...]:
+    """The sentences the intelligibility guard hears a clone read: the held-out ones first (the likeliest to fail,
+    which ends the check early), then the probes."""
+    return (*HELD_OUT[lang], *PROBES[lang])
+
+
 @dataclass(frozen=True)
 class CloneReport:
     """What enrolment measured; stored in the voice's metadata."""
@@ -107,7 +113,7 @@ class Cloner:
         self.steps, self.regulariser, self.lr, self.window = steps, regulariser, lr, window
         packs = np.stack([v.style for v in builtin_voices().values()])  # [5, 510, 256]
         self._spread = torch.from_numpy(packs[..., TIMBRE].reshape(-1, 128).std(axis=0).clip(min=1e-3))
-        self._probes: dict[str, tuple[_Probe, ...]] = {}
+        self._by_text: dict[str, dict[str, _Probe]] = {}  # by language, then text: the probes and held-out ones
         self._pack_embeddings: dict[str, dict[str, np.ndarray]] = {}
 
     def clone(self, sources: Sequence[str | Path | Audio] | Reference, name: str, lang: str = "en",
@@ -158,15 +164,14 @@ class Cloner:
                      speaker=reference_embedding(ref.audio))
 
     def _probes_for(self, lang: str) -> tuple[_Probe, ...]:
-        """The fitting probes, then the held-out sentences (never fitted on)."""
-        if lang not in self._probes:
-            texts = (*PROBES[lang], *HELD_OUT[lang])
-            self._probes[lang] = tuple(_Probe(self.model, text, lang) for text in texts)
-        return self._probes[lang][:len(PROBES[lang])]
+        """The fitting probes."""
+        return tuple(self._sentences(lang)[text] for text in PROBES[lang])
 
-    def _held_out(self, lang: str) -> dict[str, _Probe]:
-        self._probes_for(lang)
-        return {probe.text: probe for probe in self._probes[lang][len(PROBES[lang]):]}
+    def _sentences(self, lang: str) -> dict[str, _Probe]:
+        """Every sentence the cloner renders, by text: the probes and the held-out ones (made once)."""
+        if lang not in self._by_text:
+            self._by_text[lang] = {text: _Probe(self.model, text, lang) for text in (*PROBES[lang], *HELD_OUT[lang])}
+        return self._by_text[lang]
 
     def _packs_heard(self, lang: str) -> dict[str, np.ndarray]:
         """GE2E embedding of each built-in pack reading the first probe: computed once per language and
@@ -231,13 +236,13 @@ class Cloner:
         """Whisper's error rate on `style` at `pitch` reading the held-out sentences, then the probes (their words
         count too: a fit once broke its probes while the one held-out sentence of the time stayed clear). A floor
         once it fails."""
-        probes = {probe.text: probe for probe in (*self._held_out(lang).values(), *self._probes_for(lang))}
+        sentences = self._sentences(lang)
 
         def render(text: str) -> Audio:
-            probe = probes[text]
+            probe = sentences[text]
             return probe.render(style_row(style, probe.n_ids), pitch)
 
-        return error_rate(render, lang, tuple(probes), stop_above=MAX_ERRORS[lang])
+        return error_rate(render, lang, judged(lang), stop_above=MAX_ERRORS[lang])
 
     def _fit(self, probes: Sequence[_Probe], start: np.ndarray, pitch: float, reference: Audio,
              target: torch.Tensor, say: Callable[[str], None]) -> np.ndarray:
