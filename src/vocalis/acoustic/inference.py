@@ -12,11 +12,10 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-import onnxruntime as ort
 
 from vocalis.acoustic import assets
 from vocalis.acoustic.data import Encoded, Prosody, frame_index, round_durations, source_noise
-from vocalis.acoustic.onnx_decoder import decoder_session, run_decoder
+from vocalis.acoustic.onnx_decoder import Int8Decoder, int8_decoder, run_decoder
 from vocalis.acoustic.onnx_front import Front, load_front
 from vocalis.acoustic.source import harmonic_source
 
@@ -31,7 +30,7 @@ class InferenceModel:
     sample_rate: int = assets.SAMPLE_RATE
     frame: int = assets.FRAME  # samples per duration frame
 
-    def __init__(self, front: Front, decoder: ort.InferenceSession):
+    def __init__(self, front: Front, decoder: Int8Decoder):
         self.front, self.decoder = front, decoder
 
     def encode(self, token_ids: Sequence[int], style: np.ndarray) -> Encoded:
@@ -96,7 +95,7 @@ def _trainable() -> AcousticModel:
 @cache
 def inference_model() -> InferenceModel:
     """The process-wide render model, loaded on first use (its ONNX files built into the cache if missing)."""
-    decoder = decoder_session(lambda: _trainable().torch_decoder, lambda: _trainable().calibration_feeds())
+    decoder = int8_decoder(lambda: _trainable().torch_decoder, lambda: _trainable().calibration_feeds())
     return InferenceModel(load_front(), decoder)
 
 
@@ -109,6 +108,6 @@ def adapted_inference_model(base: InferenceModel, adapter: dict[str, np.ndarray]
 
         return adapted_model(_trainable(), adapter, key, style, pitch_scale)
 
-    decoder = decoder_session(lambda: trained().torch_decoder,
+    decoder = int8_decoder(lambda: trained().torch_decoder,
                               lambda: _trainable().calibration_feeds(style, pitch_scale), variant=key[:16])
     return InferenceModel(base.front, decoder)

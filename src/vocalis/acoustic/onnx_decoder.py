@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +29,15 @@ import onnxruntime as ort
 
 from vocalis.acoustic import assets
 from vocalis.acoustic.ort_session import run, session
+from vocalis.acoustic.staged_decoder import StagedDecoder
 
 if TYPE_CHECKING:  # building the int8 decoder needs torch and onnx; running it does not
     from vocalis.acoustic.net.istftnet import Decoder
 
 DECODER_VERSION = 6  # bump whenever the decoder code, the weight loading or the quantisation changes
+STAGED_VERSION = 1  # bump whenever `staging` cuts the graph differently
 INPUTS = ("asr", "f0", "energy", "style", "source")
+Int8Decoder = Callable[[dict[str, np.ndarray]], np.ndarray]  # decoder inputs by INPUTS name -> audio [1, 1, N]
 _FLOAT = ("/F0_conv/", "/N_conv/", "/generator/Conv", "/generator/noise_convs.", "/generator/conv_post/")
 
 
@@ -90,34 +95,59 @@ def _quantise(fp32: Path, out: Path, calibration: Iterable[dict[str, np.ndarray]
     tmp.replace(out)
 
 
-def decoder_session(
+def int8_decoder(
     decoder: Callable[[], Decoder], calibration: Callable[[], Iterable[dict[str, np.ndarray]]],
     variant: str = "",
-) -> ort.InferenceSession:
-    """The int8 decoder session, built on first use: `decoder()` gives the loaded PyTorch decoder to
-    export, `calibration()` real decoder inputs (dicts keyed by INPUTS) to calibrate the int8 ranges.
-    `variant` names a decoder with other weights (a trained voice's, by its adapter's hash): each has its
-    own file in the cache."""
+) -> Int8Decoder:
+    """The int8 decoder, built on first use: `decoder()` gives the loaded PyTorch decoder to export,
+    `calibration()` real decoder inputs (dicts keyed by INPUTS) to calibrate the int8 ranges. `variant` names a
+    decoder with other weights (a trained voice's, by its adapter's hash): each has its own files in the cache.
+    It runs staged (`staged_decoder`); a graph with nothing to cut out runs as one session."""
     stem = f"{Path(assets.MODEL_FILE).stem}.decoder{'.' + variant if variant else ''}"
     int8 = assets.cache_dir() / f"{stem}-int8-v{DECODER_VERSION}.onnx"
-    if int8.exists():
+    staged = int8.with_name(f"{int8.stem}.staged-v{STAGED_VERSION}")
+    if staged.exists():
         try:
-            return session(int8)
+            return StagedDecoder(staged)
         except Exception:  # noqa: BLE001 - ORT's load errors (InvalidProtobuf, Fail...) share no narrower base
-            int8.unlink(missing_ok=True)  # unreadable: rebuild below
+            shutil.rmtree(staged, ignore_errors=True)  # unreadable: rebuild below
+    from google.protobuf.message import DecodeError
+
+    from vocalis.acoustic import staging  # onnx: only to build the plan, once
+
+    if not int8.exists():
+        _build(decoder, calibration, stem, int8)
+    try:
+        staging.build(int8, staged)
+    except staging.NoKernels:
+        return partial(_whole, session(int8))
+    except DecodeError:  # a torn int8 file (an interrupted copy of the cache): build it again
+        _build(decoder, calibration, stem, int8)
+        staging.build(int8, staged)
+    int8.with_suffix(".opt.onnx").unlink(missing_ok=True)  # the whole graph is no longer run
+    return StagedDecoder(staged)
+
+
+def _build(decoder: Callable[[], Decoder], calibration: Callable[[], Iterable[dict[str, np.ndarray]]], stem: str,
+           int8: Path) -> None:
     fp32 = assets.cache_dir() / f"{stem}-fp32-v{DECODER_VERSION}.onnx"
     _export(decoder(), fp32)
     try:
         _quantise(fp32, int8, calibration())
     finally:
         fp32.unlink(missing_ok=True)  # 213 MB only needed to quantise
-    for stale in assets.cache_dir().glob(f"{stem}-*.onnx"):  # earlier versions' exports
-        if stale != int8:
+    for stale in assets.cache_dir().glob(f"{stem}-*"):  # earlier versions' files, and what was built from them
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        elif stale != int8:
             stale.unlink(missing_ok=True)
-    return session(int8)
 
 
-def run_decoder(session_: ort.InferenceSession, asr: np.ndarray, f0: np.ndarray, energy: np.ndarray,
+def _whole(session_: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    return run(session_, feeds)[0]
+
+
+def run_decoder(decoder: Int8Decoder, asr: np.ndarray, f0: np.ndarray, energy: np.ndarray,
                 style: np.ndarray, source: np.ndarray) -> np.ndarray:
     feeds = dict(zip(INPUTS, (asr, f0, energy, style, source), strict=True))
-    return run(session_, {k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})[0]
+    return decoder({k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
 from vocalis.acoustic import assets
@@ -31,7 +30,7 @@ from vocalis.acoustic.data import Encoded, Prosody, frame_index, round_durations
 from vocalis.acoustic.net import KokoroNet
 from vocalis.acoustic.net.istftnet import Decoder
 from vocalis.acoustic.net.model import build_decoder
-from vocalis.acoustic.onnx_decoder import INPUTS, decoder_session, run_decoder
+from vocalis.acoustic.onnx_decoder import INPUTS, Int8Decoder, int8_decoder, run_decoder
 from vocalis.acoustic.weights import cached_state_dict, merge_adapter
 from vocalis.text.vocab import vocab as token_ids
 
@@ -56,13 +55,13 @@ class AcousticModel:
     sample_rate: int = SAMPLE_RATE
     frame: int = FRAME  # samples per duration frame
 
-    def __init__(self, net: KokoroNet, decoder: Callable[[], ort.InferenceSession] | None = None,
+    def __init__(self, net: KokoroNet, decoder: Callable[[], Int8Decoder] | None = None,
                  torch_decoder: Callable[[], Decoder] | None = None):
-        """`decoder`: opens the ONNX export of the decoder for `decode`, on first need (None: decode with
+        """`decoder`: opens the int8 ONNX decoder for `decode`, on first need (None: decode with
         PyTorch). `torch_decoder`: builds the PyTorch decoder when `net` has none (called once, on first need)."""
         self.net = net.eval().requires_grad_(False)
         self._open_decoder = decoder
-        self._decoder: ort.InferenceSession | None = None
+        self._decoder: Int8Decoder | None = None
         self._build_torch_decoder = torch_decoder
         self._torch_decoder = net.decoder  # None until built (see `torch_decoder`)
         self._vocab_size = net.bert.config.vocab_size
@@ -191,10 +190,10 @@ def adapted_model(base: AcousticModel, adapter: dict[str, np.ndarray], key: str,
         decoder.load_state_dict(state, strict=True)
         return decoder
 
-    def session() -> ort.InferenceSession:
-        return decoder_session(torch_decoder, lambda: base.calibration_feeds(style, pitch_scale), variant=key[:16])
+    def int8() -> Int8Decoder:
+        return int8_decoder(torch_decoder, lambda: base.calibration_feeds(style, pitch_scale), variant=key[:16])
 
-    model = AcousticModel(base.net, session, torch_decoder=torch_decoder)
+    model = AcousticModel(base.net, int8, torch_decoder=torch_decoder)
     model._torch_decoder = None  # the net's own decoder, if it has one, is the base one
     return model
 
@@ -214,6 +213,6 @@ def acoustic_model() -> AcousticModel:
         decoder.load_state_dict(cached_state_dict(model_file, cache, decoder=True), strict=True)
         return decoder
 
-    model = AcousticModel(net, lambda: decoder_session(torch_decoder, model.calibration_feeds),
+    model = AcousticModel(net, lambda: int8_decoder(torch_decoder, model.calibration_feeds),
                           torch_decoder=torch_decoder)
     return model
