@@ -58,8 +58,10 @@ def build(int8: Path, out: Path) -> None:
     constants = sorted({t for k in kernels for t in k.constants() if t in graph.constant})
     np.savez(tmp / CONSTANTS, **dict(zip(constants, graph.evaluate(constants), strict=True)))
     (tmp / PLAN).write_text(json.dumps({"output": graph.output, "steps": steps}))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    try:
+        tmp.rename(out)
+    except OSError:  # another process built it meanwhile (a folder does not replace a full one): keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class _Graph:
@@ -110,16 +112,16 @@ class _Graph:
                 node.input[0] = source.input[0]
         self.nodes = [n for n in self.nodes if id(n) not in cut]
         self._index()
-        kernels = [self._quantised(k) for k in kernels]
-        self.nodes = [n for n in self.nodes if id(n) not in self._folded]
+        folded: set[int] = set()  # the QuantizeLinear nodes a Snake now does itself
+        kernels = [self._quantised(k, folded) for k in kernels]
+        self.nodes = [n for n in self.nodes if id(n) not in folded]
         self._index()
         return kernels
 
-    def _quantised(self, kernel: Kernel) -> Kernel:
+    def _quantised(self, kernel: Kernel, folded: set[int]) -> Kernel:
         """The kernel reading a convolution's uint8 output itself, where its input is that output dequantised,
         and a Snake writing the next convolution's uint8 input itself: a quarter of the bytes, and no separate
         DequantizeLinear or QuantizeLinear pass over a float tensor."""
-        self._folded = getattr(self, "_folded", set())
         reads, dequantise, quantise, writes = kernel.reads, None, None, kernel.writes
         source = self.producer.get(reads[0])
         if source is not None and source.op_type == "DequantizeLinear" and self._per_tensor(source):
@@ -128,7 +130,7 @@ class _Graph:
         if (kernel.name == "snake" and len(readers) == 1 and readers[0].op_type == "QuantizeLinear"
                 and self._per_tensor(readers[0]) and writes[0] != self.output):
             writes, quantise = (readers[0].output[0],), (readers[0].input[1], readers[0].input[2])
-            self._folded.add(id(readers[0]))
+            folded.add(id(readers[0]))
         return Kernel(kernel.name, reads, writes, dequantise, quantise)
 
     def _per_tensor(self, node: onnx.NodeProto) -> bool:
