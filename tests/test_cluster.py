@@ -1,7 +1,8 @@
 """`vocalis serve --ray` on a real two-node Ray cluster on this machine (ray.cluster_utils.Cluster: a head and a
 worker node, one CPU each, so each renderer replica lands on its own node): requests spread over the replicas, a
-replica killed under load costs no request and changes no sample, and a batch and a long text job (its parts
-rendered on both nodes at once) finished on two nodes equal the single-process result, sample for sample."""
+replica killed under load costs no request and changes no sample, and a batch, a long text job (its parts
+rendered on both nodes at once) and a video dub (its lines rendered on both nodes at once) finished on two nodes
+equal the single-process result, sample for sample."""
 
 import io
 import socket
@@ -9,14 +10,18 @@ import threading
 import time
 import zipfile
 
+import av
 import httpx
 import numpy as np
 import pytest
 from conftest import MARK_ID
+from shared_data import SPEECH
+from video_fixtures import make_video, soundtrack
 
 from vocalis.asr import transcribe
 from vocalis.audio import Audio
 from vocalis.service import SpeechRequest
+from vocalis.service.video_dub import DubOptions
 from vocalis.text.error_rate import wer
 
 pytestmark = pytest.mark.slow  # a cluster and two more engines: about a minute to start
@@ -32,6 +37,14 @@ jobs:
   - {text: "The bus was late this morning.", output: bus.wav}
   - {text: "We will meet at the station.", output: station.wav}
 """
+
+
+ESD = SPEECH / "esd" / "0013"
+NEUTRAL, ANGRY = ESD / "0013_000002_neutral_src.wav", ESD / "0013_000351.wav"
+SCENE = "1\n00:00:01,000 --> 00:00:04,200\nThe museum opens at nine.\n\n" \
+        "2\n00:00:06,000 --> 00:00:09,900\nGet out of my house and never come back!\n"
+CUES = ["Please close the door.", "It is raining again.", "The bus was late this morning.", "[music]",
+        "We will meet at the station."]
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +177,56 @@ def test_a_batch_on_two_nodes_equals_the_single_process_result(cluster, tts):
         here = (tts.render(SpeechRequest(text, voice="jm_kumo", lang="en")).audio.samples * 32767).round()
         there = _samples(archive.read(name)).astype(np.float64)
         assert len(there) == len(here) and np.abs(there - here).max() <= 1, name  # same segments, same samples
+
+
+def test_a_dubs_lines_render_on_both_nodes_as_in_one_process(cluster, tts):
+    """The lines a dub sends to the renderers: spread over both, in order, each the very line one process renders."""
+    from ray import serve
+
+    from vocalis.service.dub import CueLine, render_line
+    from vocalis.studio.api.cluster import RemoteEngine
+    from vocalis.voice import resolve_voice
+
+    voice = resolve_voice("jm_kumo")
+    lines = [CueLine(k, text, 48_000 + 4_800 * k, 72_000, voice, "en", None, MARK_ID, "test")
+             for k, text in enumerate(CUES)]
+    remote = RemoteEngine(serve.get_deployment_handle("renderer", app_name="vocalis")).render_lines(lines)
+    there = list(remote)
+    assert len(remote.replicas) == 2, remote.replicas
+    for line, result in zip(lines, there, strict=True):
+        here = render_line(tts, line)
+        if here is None:  # "[music]": nothing to say, on either side
+            assert result is None
+            continue
+        assert len(result[0]) == len(here[0]) == line.slot and result[1] == pytest.approx(here[1])
+        assert np.abs(result[0] - here[0]).max() <= 1e-4, line.text
+
+
+@pytest.mark.shared_data(NEUTRAL, ANGRY)
+def test_a_video_dubbed_on_the_cluster_equals_the_single_process_dub(cluster, tts, tmp_path):
+    video = make_video(tmp_path / "scene.mp4", 11.0, soundtrack(11.0, [(1.0, Audio.load(NEUTRAL)),
+                                                                      (6.0, Audio.load(ANGRY))], music_db=-42))
+    subs = tmp_path / "new.srt"
+    subs.write_text(SCENE, encoding="utf-8")
+    r = httpx.post(f"{cluster}/v1/dub", files={"video": ("scene.mp4", video.read_bytes(), "video/mp4"),
+                                               "subtitles": ("new.srt", SCENE.encode(), "application/x-subrip")},
+                   data={"voice": "jm_kumo"}, timeout=60)
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 300
+    while (job := httpx.get(f"{cluster}/v1/dub/{r.json()['id']}").json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+    assert job["status"] == "done", job
+    there = tmp_path / "there.mp4"
+    there.write_bytes(httpx.get(f"{cluster}{job['result']}", timeout=60).content)
+    here = tts.dub_video(video, subs, tmp_path / "here.mp4", DubOptions(voice="jm_kumo"))
+    assert [(c["source"], c["speed"]) for c in job["cues"]] == [(c.source, round(c.speed, 3)) for c in here.cues]
+    a, b = _soundtrack(there), _soundtrack(here.path)
+    # The same lines mixed alike; AAC may round a sample that differs in its last bit a step the other way.
+    assert a.shape == b.shape and np.sqrt(np.mean((a - b) ** 2)) <= 0.01 * np.sqrt(np.mean(a ** 2)), \
+        np.abs(a - b).max()
+
+
+def _soundtrack(path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)

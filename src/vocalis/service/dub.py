@@ -113,9 +113,41 @@ def tally(placed: Sequence[Placed]) -> tuple[list[tuple[int, float]], list[int],
             [c.index for c in placed if c.lengthened], [(c.index + 1, c.delay) for c in placed if c.delay])
 
 
-# A cue's emotion, and a cue's audio already rendered (resuming: its samples and speed), by cue index.
+# A cue's emotion, by cue index.
 EmotionOf = Callable[[int], "Emotion | None"]
-Rendered = Callable[[int], "tuple[np.ndarray, float] | None"]
+
+
+class Resumed(Protocol):
+    """Cue lines rendered by an earlier, interrupted run (a `DubStore`)."""
+
+    def has_line(self, k: int) -> bool: ...
+
+    def line(self, k: int) -> tuple[np.ndarray, float] | None: ...
+
+
+@dataclass(frozen=True)
+class CueLine:
+    """All that rendering one cue's line takes, as plain data, so that it renders here or on a cluster's replica
+    alike. A line depends on its own slot and the room up to the next cue's start, never on another cue's line: a
+    cue that runs long moves every later slot by as much, which leaves their lengths and rooms as they were."""
+
+    index: int
+    text: str  # the cue's text, sound descriptions and all
+    slot: int  # samples
+    room: int | None  # samples from its start to the next cue's; None for the last cue
+    voice: Voice
+    lang: str
+    emotion: Emotion | None
+    mark_id: int | None  # every line's watermark id
+    who: str | None  # whom the audit log names
+
+
+# A line's samples (its slot's length, or longer), the speed they were fitted at and their credentials; None:
+# nothing to say in it.
+LineResult = tuple[np.ndarray, float, Credentials | None] | None
+# Renders the lines given and yields their results in that order: here, one at a time, when none is given to
+# `place_cues`; or spread over a cluster's renderers (studio.api.cluster).
+LineRenderer = Callable[[Sequence[CueLine]], Iterator[LineResult]]
 
 
 def dub(
@@ -166,34 +198,48 @@ def dub_voice(cues: Sequence[Cue], voice: str | Path | Voice | None, lang: str) 
 
 
 def place_cues(tts: Vocalis, cues: Sequence[Cue], voice: Voice, lang: str, emotion_of: EmotionOf,
-               rendered: Rendered | None = None, mark_id: int | None = None, who: str | None = None
-               ) -> Iterator[PlacedCue]:
+               resumed: Resumed | None = None, mark_id: int | None = None, who: str | None = None,
+               lines: LineRenderer | None = None) -> Iterator[PlacedCue]:
     """Each cue rendered into its slot and placed, in order (see the module docstring); a generator, so a
-    caller can keep each cue's audio on disk rather than in memory. `rendered(k)`: cue k's audio from an
-    earlier, interrupted run, used instead of rendering it again. `mark_id`: every line's watermark id; `who`:
-    whom the audit log names."""
+    caller can keep each cue's audio on disk rather than in memory. `resumed`: lines of an earlier, interrupted
+    run, used instead of rendering them again. `mark_id`: every line's watermark id; `who`: whom the audit log
+    names. `lines`: where the lines render (default: here, each as its cue is reached)."""
     rate = tts.sample_rate
     slots = _slots(cues, rate)
+    cached = {k for k in range(len(cues)) if resumed is not None and resumed.has_line(k)}
+    todo = [CueLine(k, cue.text, end - start, slots[k + 1][0] - start if k + 1 < len(slots) else None, voice, lang,
+                    emotion_of(k), mark_id, who)
+            for k, (cue, (start, end)) in enumerate(zip(cues, slots, strict=True)) if k not in cached]
+    results = (lines or _here(tts))(todo)
     previous_end = 0
-    for k, cue in enumerate(cues):
-        start, end = slots[k]
-        room = slots[k + 1][0] - start if k + 1 < len(slots) else None
-        done = rendered(k) if rendered else None
-        made, cached = None, done is not None
-        if done is None:
-            result = _render(tts, k, cue, end - start, room, voice, lang, emotion_of(k), mark_id, who)
-            done, made = (result[:2], result[2]) if result else (None, None)
-        if done is None or not len(done[0]):
-            yield PlacedCue(k, start, None, 1.0, False, 0.0, cached=cached)
-            continue
-        samples, speed = done
-        delay = 0.0
-        if room is not None and len(samples) > room:
-            delay = _delay(slots, k + 1, len(samples) - room, cue, rate)
-        if start < previous_end:  # overlaps are impossible by construction; this catches a bug that would make one
-            raise RuntimeError(f"dub placed cue {k + 1} over cue {k}")
-        previous_end = start + len(samples)
-        yield PlacedCue(k, start, samples, speed, len(samples) > end - start, delay, made, cached)
+    try:
+        for k, cue in enumerate(cues):
+            start, end = slots[k]
+            room = slots[k + 1][0] - start if k + 1 < len(slots) else None
+            made = None
+            if k in cached:
+                done = resumed.line(k) if resumed is not None else None
+            else:
+                result = next(results)
+                done, made = (result[:2], result[2]) if result else (None, None)
+            if done is None or not len(done[0]):
+                yield PlacedCue(k, start, None, 1.0, False, 0.0, cached=k in cached)
+                continue
+            samples, speed = done
+            delay = 0.0
+            if room is not None and len(samples) > room:
+                delay = _delay(slots, k + 1, len(samples) - room, cue, rate)
+            if start < previous_end:  # overlaps are impossible by construction; this catches a bug making one
+                raise RuntimeError(f"dub placed cue {k + 1} over cue {k}")
+            previous_end = start + len(samples)
+            yield PlacedCue(k, start, samples, speed, len(samples) > end - start, delay, made, k in cached)
+    finally:
+        getattr(results, "close", lambda: None)()  # lines still rendering elsewhere are called off
+
+
+def _here(tts: Vocalis) -> LineRenderer:
+    """Lines rendered by `tts`, each only when it is asked for (a cancel between cues renders nothing more)."""
+    return lambda todo: (render_line(tts, line) for line in todo)
 
 
 def _slot_length(cue: Cue, rate: int) -> int:
@@ -221,34 +267,30 @@ def _slots(cues: Sequence[Cue], rate: int) -> list[tuple[int, int]]:
     return slots
 
 
-def _render(
-    tts: Vocalis, k: int, cue: Cue, slot: int, room: int | None, voice: Voice, lang: str,
-    emotion: Emotion | None, mark_id: int | None = None, who: str | None = None,
-) -> tuple[np.ndarray, float, Credentials | None] | None:
-    """Cue k's samples (exactly `slot`, or longer, into `room` and past it only when it must), the
-    speed they were fitted at and their credentials; None when it has nothing to say."""
-    text = spoken_text(cue.text)
-    rate = tts.sample_rate
+def render_line(tts: Vocalis, line: CueLine) -> LineResult:
+    """A cue's line: exactly its slot long, or longer, into its room and past it only when it must."""
+    voice, lang, room = line.voice, line.lang, line.room
+    text, rate = spoken_text(line.text), tts.sample_rate
     try:
         shortest = _shortest(text, lang)
     except TextError:
         return None
     if not shortest:
         return None
-    length = max(slot, shortest, math.ceil(MIN_DURATION * rate))
+    length = max(line.slot, shortest, math.ceil(MIN_DURATION * rate))
     if room is not None and length > room:  # the cue runs past the next one's start anyway: say it clearly
         length = max(length, _overrun_length(tts, text, voice, lang))
     tries = 0
     while True:  # past `room` only when even the whole gap cannot hold the cue (the next cues then move)
         try:
             with _quiet(tries > 0):  # the pipeline warned at the first try; retries would repeat it
-                chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=length / rate,
-                                            mark_id=mark_id, who=who))
+                chunks = list(tts.stream(text, voice, lang, emotion=line.emotion, duration=length / rate,
+                                            mark_id=line.mark_id, who=line.who))
         except TextError:
             return None
         except StretchError as e:  # a short line in a long cue: spoken as slowly as allowed, then silence
-            chunks = list(tts.stream(text, voice, lang, emotion=emotion, duration=e.longest / rate,
-                                        mark_id=mark_id, who=who))
+            chunks = list(tts.stream(text, voice, lang, emotion=line.emotion, duration=e.longest / rate,
+                                        mark_id=line.mark_id, who=line.who))
         except DurationError:
             tries += 1
             grown = math.ceil(length * GROW)
@@ -262,9 +304,9 @@ def _render(
         samples = np.concatenate([c.audio.samples for c in chunks])
         samples = np.pad(samples, (0, max(length - len(samples), 0)))
         if len(samples) != length:  # the pipeline promises the exact length; a dub depends on it
-            raise RuntimeError(f"cue {k + 1} rendered {len(samples)} samples for {length}")
-        if length > slot:
-            log.warning(f"cue {k + 1} {cue.text[:40]!r} is too short to speak in {slot / rate:.2f} s: "
+            raise RuntimeError(f"cue {line.index + 1} rendered {len(samples)} samples for {length}")
+        if length > line.slot:
+            log.warning(f"cue {line.index + 1} {line.text[:40]!r} is too short to speak in {line.slot / rate:.2f} s: "
                         f"lengthened to {length / rate:.2f} s, into the gap after it")
         return samples, chunks[0].speed, chunks[0].credentials
 

@@ -31,6 +31,10 @@ class DubStore:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return cls(folder)
 
+    def has_line(self, k: int) -> bool:
+        """Whether cue k was rendered by an earlier run."""
+        return self._line_path(k).is_file()
+
     def line(self, k: int) -> tuple[np.ndarray, float] | None:
         """Cue k's samples and speed from an earlier run (an empty array: it had nothing to say)."""
         path = self._line_path(k)

@@ -18,7 +18,7 @@ from vocalis.audio import Audio
 from vocalis.errors import VocalisError
 from vocalis.media import check_container, probe
 from vocalis.service.cue_emotion import parse_spec, read_sidecar, split_override
-from vocalis.service.dub import PlacedCue, dub_voice, place_cues, tally
+from vocalis.service.dub import LineRenderer, PlacedCue, dub_voice, place_cues, tally
 from vocalis.service.dub_store import DubStore
 from vocalis.service.video_mix import DubCancelled, write_dubbed
 from vocalis.subtitles import Cue, read_subtitles
@@ -136,11 +136,12 @@ def dubbed_path(video: str | Path, has_video: bool = True) -> Path:
 
 def dub_video(tts: Vocalis, video: str | Path, subtitles: str | Path, output: str | Path | None = None,
               options: DubOptions | None = None, progress: Callable[[DubProgress], None] | None = None,
-              cancel: Callable[[], bool] | None = None, who: str | None = None) -> VideoDubResult:
+              cancel: Callable[[], bool] | None = None, who: str | None = None,
+              lines: LineRenderer | None = None) -> VideoDubResult:
     """Dub `video` with the new lines of `subtitles` (SRT or VTT, timed to the picture) into `output`
     (default `dubbed_path(video)`). Bad inputs fail with one line before any render. `cancel()` returning
     True stops between cues (DubCancelled), leaving no output; a dub killed mid-way resumes when run again
-    with the same inputs."""
+    with the same inputs. `lines`: where the cues' lines render (see `dub.place_cues`; default: here)."""
     options = options or DubOptions()
     options.check()
     say = progress or (lambda _p: None)
@@ -159,7 +160,7 @@ def dub_video(tts: Vocalis, video: str | Path, subtitles: str | Path, output: st
         originals = _read_originals(info.path, cues, options, store, say, stop)
         emotions, sources = _emotions(originals, specs, options)
         placed, reports, credentials = _render_lines(tts, cues, voice, options.lang, emotions, sources, originals,
-                                                     store, say, stop, who)
+                                                     store, say, stop, who, lines)
         signed = write_dubbed(info, out, placed, cues, tts.sample_rate, store, credentials,
                               options.keep_original_audio, lambda d, t: say(DubProgress("mixing", d, t)), stop)
     except DubCancelled:
@@ -266,8 +267,8 @@ def _emotions(originals: list[EmotionReading | None], specs: dict[int, str], opt
 
 def _render_lines(tts: Vocalis, cues: list[Cue], voice: Voice, lang: str, emotions: list[Emotion | None],
                   sources: list[str], originals: list[EmotionReading | None], store: DubStore,
-                  say: Callable[[DubProgress], None], stop: Callable[[], bool], who: str | None
-                  ) -> tuple[list[Placement], list[CueReport], Credentials]:
+                  say: Callable[[DubProgress], None], stop: Callable[[], bool], who: str | None,
+                  lines: LineRenderer | None = None) -> tuple[list[Placement], list[CueReport], Credentials]:
     """Every line rendered (or taken from the store), placed, kept on disk and read back; each line is
     marked with the dub's one watermark id, which its audit records and the file's manifest share."""
     from vocalis.emotion.reading import agrees, prosody_of, read_emotion
@@ -279,8 +280,8 @@ def _render_lines(tts: Vocalis, cues: list[Cue], voice: Voice, lang: str, emotio
     voice_baseline = _voice_baseline(tts, voice, lang)
     placed, reports = [], []
     rate = tts.sample_rate
-    for cue in place_cues(tts, cues, voice, lang, emotions.__getitem__, rendered=store.line, mark_id=mark_id,
-                          who=who):
+    for cue in place_cues(tts, cues, voice, lang, emotions.__getitem__, resumed=store, mark_id=mark_id, who=who,
+                          lines=lines):
         k = cue.index
         if not cue.cached:
             store.put_line(k, cue.samples, cue.speed)

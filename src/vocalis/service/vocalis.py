@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vocalis.acoustic.stages import AcousticModel
     from vocalis.emotion import Emotion
     from vocalis.market.package import Package
+    from vocalis.service.dub import LineRenderer
     from vocalis.service.packaging import PackageOptions
     from vocalis.service.video_dub import CueEmotion, DubOptions, DubProgress, VideoDubResult
     from vocalis.trust.provenance import Credentials
@@ -256,14 +257,16 @@ class Vocalis:
 
     def dub_video(self, video: str | Path, subtitles: str | Path, output: str | Path | None = None,
                   options: DubOptions | None = None, progress: Callable[[DubProgress], None] | None = None,
-                  cancel: Callable[[], bool] | None = None, who: str | None = None) -> VideoDubResult:
+                  cancel: Callable[[], bool] | None = None, who: str | None = None,
+                  lines: LineRenderer | None = None) -> VideoDubResult:
         """Dub a video (or audio file) with the new lines of `subtitles`, each spoken in `options.voice` with the
         emotion the original had in the cue's window, mixed over the ducked original and muxed beside the copied
         video stream into `output` (default NAME.dubbed.mp4 beside the video, NAME.dubbed.m4a beside an audio file).
-        See `service.video_dub`."""
+        `lines` renders the cues' lines elsewhere (a cluster's renderers); by default this engine does, one at a
+        time. See `service.video_dub`."""
         from vocalis.service.video_dub import dub_video
 
-        return dub_video(self, video, subtitles, output, options, progress, cancel, who)
+        return dub_video(self, video, subtitles, output, options, progress, cancel, who, lines)
 
     @staticmethod
     def dub_emotions(video: str | Path, subtitles: str | Path, options: DubOptions | None = None,

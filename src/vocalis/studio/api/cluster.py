@@ -8,7 +8,7 @@ shared: the database (`VOCALIS_DB_URL`) and the data home (`VOCALIS_HOME`, a sha
 
 A replica that dies mid-request costs no request: the render is asked again of another replica, which skips the
 chunks already delivered (renders are deterministic for a given watermark id, so the rest continues the same
-audio), and a batch item is rendered again whole."""
+audio), and a batch item, a long text's part or a dub's line is rendered again whole."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
@@ -29,10 +30,14 @@ from vocalis.service import FileSink, SpeechRequest, Vocalis
 from vocalis.service.lock import EngineLock
 from vocalis.service.parts import Part
 
+if TYPE_CHECKING:
+    from vocalis.service.dub import CueLine, LineResult
+
 log = logging.getLogger("vocalis")
 MAX_ONGOING = 8  # requests one renderer replica takes at once (they queue on its engine lock)
 INGRESS_ONGOING = 256  # requests the ingress holds at once (as a single server's pool threads)
 RETRIES = 3  # replicas a request may lose before it fails
+LINES_AHEAD = 4  # a dub's lines under way per replica: all replicas busy, and a film's lines never all in memory
 # What the replicas need of the starting shell's environment: Vocalis's settings, and where a default data home is.
 PASSED_ENV = (*SETTINGS_ENV, "XDG_DATA_HOME", "HOME")
 
@@ -80,6 +85,13 @@ class Renderer:
     def render_part(self, request: SpeechRequest, part: Part, mark_id: int, who: str) -> list[Chunk]:
         """A part of a long text (see service.parts), its chunks marked with the whole's `mark_id`."""
         return list(self._chunks(request, who, lambda: self.tts.render_part(request, part, mark_id)))
+
+    def render_line(self, line: CueLine) -> tuple[LineResult, str]:
+        """A dub's line (see service.dub), rendered as a job's work (requests go first), and this replica's id."""
+        from vocalis.service.dub import render_line
+
+        with self.lock.background():
+            return render_line(self.tts, line), self.replica()
 
     def _chunks(self, request: SpeechRequest, who: str,
                 opened: Callable[[], Iterator[Chunk]] | None = None) -> Iterator[Chunk]:
@@ -161,6 +173,10 @@ class RemoteEngine:
             for response in pending[k + 1:] if parts else ():
                 response.cancel()
 
+    def render_lines(self, lines: Sequence[CueLine]) -> RemoteLines:
+        """A dub's lines across the renderers (a service.dub.LineRenderer)."""
+        return RemoteLines(self.handle, lines, self.width * LINES_AHEAD)
+
     def _file(self, item: tuple[SpeechRequest, Path, Path | None], who: str) -> Any:
         request, output, subtitles = item
         return self.handle.render_file.remote(request, str(output), str(subtitles) if subtitles else None, who)
@@ -206,6 +222,45 @@ class RemoteChunks:
             except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
                 _unless_retried(e, attempt, "the render")
                 log.warning("a renderer replica was lost (%s); asking another, from chunk %d", type(e).__name__, sent)
+
+
+class RemoteLines:
+    """A dub's lines rendered across the renderers, `ahead` of them under way at a time, yielded in order; a line
+    whose replica died is asked of another, and those under way are called off when the reader stops (a cancel).
+    `replicas`: the renderers that rendered them."""
+
+    def __init__(self, handle: Any, lines: Sequence[CueLine], ahead: int):
+        self.handle, self.replicas = handle, set()
+        self._results = self._run(list(lines), ahead)
+
+    def __iter__(self) -> RemoteLines:
+        return self
+
+    def __next__(self) -> LineResult:
+        return next(self._results)
+
+    def close(self) -> None:
+        self._results.close()
+
+    def _run(self, lines: list[CueLine], ahead: int) -> Iterator[LineResult]:
+        window: deque[Any] = deque(self.handle.render_line.remote(line) for line in lines[:ahead])
+        try:
+            for k, line in enumerate(lines):
+                response = window.popleft()
+                if k + ahead < len(lines):
+                    window.append(self.handle.render_line.remote(lines[k + ahead]))
+                for attempt in range(RETRIES + 1):
+                    try:
+                        result, replica = response.result()
+                        break
+                    except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
+                        _unless_retried(e, attempt, f"cue {line.index + 1}")
+                        response = self.handle.render_line.remote(line)
+                self.replicas.add(replica)
+                yield result
+        finally:
+            for response in window:
+                response.cancel()
 
 
 def _unless_retried(error: Exception, attempt: int, what: str) -> None:

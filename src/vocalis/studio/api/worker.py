@@ -202,7 +202,7 @@ class JobWorker:
     def _dub(self, job: JobRecord, folder: Path) -> Outcome:
         """A video dub of the job's uploads. Like a training it runs outside the engine lock; a cancel stops it
         between cues (nothing is left), a server stop leaves its rendered cues, and it resumes from them on the
-        next start."""
+        next start. On a cluster its lines render across the renderers, several at once."""
         spec = job.spec
         options = DubOptions(voice=spec["voice"], lang=spec["lang"], emotion_from=spec["emotion_from"],
                              emotion_weight=spec["emotion_weight"],
@@ -227,7 +227,8 @@ class JobWorker:
 
         name = f"dubbed{spec['suffix']}"
         self.engine.dub_video(folder / spec["video"], folder / spec["subtitles"], folder / name, options,
-                              progress, cancel=cancelled.is_set, who=_who(job))
+                              progress, cancel=cancelled.is_set, who=_who(job),
+                              lines=self.renderer.render_lines if self.renderer is not None else None)
         return "done", [], name, spec["media_type"]
 
     def _batch_here(self, job: JobRecord, jobs: list[Job], errors: list[dict[str, Any]]) -> None:
