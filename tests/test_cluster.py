@@ -43,8 +43,11 @@ ESD = SPEECH / "esd" / "0013"
 NEUTRAL, ANGRY = ESD / "0013_000002_neutral_src.wav", ESD / "0013_000351.wav"
 SCENE = "1\n00:00:01,000 --> 00:00:04,200\nThe museum opens at nine.\n\n" \
         "2\n00:00:06,000 --> 00:00:09,900\nGet out of my house and never come back!\n"
+# More lines than a dub keeps under way on two replicas (8): Serve may send a first burst all to one replica, but
+# each line after it goes to the one with fewer requests.
 CUES = ["Please close the door.", "It is raining again.", "The bus was late this morning.", "[music]",
-        "We will meet at the station."]
+        "We will meet at the station.", "Dinner is ready.", "Turn left at the next corner.", "We are out of milk.",
+        "The museum opens at nine.", "Your order has been shipped.", "Thank you for waiting.", "See you tomorrow."]
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +86,15 @@ def _wait_ready(base: str, timeout: float = 300) -> None:
         except httpx.HTTPError:
             pass
         assert time.monotonic() < deadline, "the cluster never became ready"
+        time.sleep(1)
+
+
+def _both_replicas_running(timeout: float = 300) -> None:
+    from ray import serve
+
+    deadline = time.monotonic() + timeout
+    while serve.status().applications["vocalis"].deployments["renderer"].replica_states.get("RUNNING", 0) < 2:
+        assert time.monotonic() < deadline, "the renderers never had two replicas running"
         time.sleep(1)
 
 
@@ -187,8 +199,9 @@ def test_a_dubs_lines_render_on_both_nodes_as_in_one_process(cluster, tts):
     from vocalis.studio.api.cluster import RemoteEngine
     from vocalis.voice import resolve_voice
 
+    _both_replicas_running()  # (a replica killed by an earlier test is replaced meanwhile)
     voice = resolve_voice("jm_kumo")
-    lines = [CueLine(k, text, 48_000 + 4_800 * k, 72_000, voice, "en", None, MARK_ID, "test")
+    lines = [CueLine(k, text, 48_000 + 2_400 * k, 80_000, voice, "en", None, MARK_ID, "test")
              for k, text in enumerate(CUES)]
     remote = RemoteEngine(serve.get_deployment_handle("renderer", app_name="vocalis")).render_lines(lines)
     there = list(remote)

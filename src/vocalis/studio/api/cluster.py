@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from vocalis.engine import Chunk
 from vocalis.errors import VocalisError
 from vocalis.home import SETTINGS_ENV
+from vocalis.memory import ARENAS
 from vocalis.service import FileSink, SpeechRequest, Vocalis
 from vocalis.service.lock import EngineLock
 from vocalis.service.parts import Part
@@ -54,10 +55,7 @@ class Renderer:
     """A Serve deployment's replica: one engine, its own lock (requests take turns, a segment at a time)."""
 
     def __init__(self, env: dict[str, str]):
-        from vocalis.memory import limit_malloc_arenas
-
         os.environ.update(env)
-        limit_malloc_arenas()
         self.tts, self.lock = Vocalis(), EngineLock()
         self.tts.warm()
 
@@ -324,8 +322,11 @@ def application(options: ClusterOptions, app_options: dict[str, Any], env: dict[
     scaling: dict[str, Any] = ({"num_replicas": options.replicas} if options.replicas else
                                {"autoscaling_config": {"min_replicas": 1, "max_replicas": max(1, _cluster_cpus()),
                                                        "target_ongoing_requests": 2}})
+    # glibc reads MALLOC_ARENA_MAX as a worker process starts, before Ray's own threads have taken arenas (capped
+    # later, in Renderer, a replica peaked at 1.6 GB under bench/load.py; capped from the start, 1.24 GB).
+    runtime_env = {"env_vars": {**env, "MALLOC_ARENA_MAX": str(ARENAS)}}
     renderer = serve.deployment(Renderer, name="renderer", max_ongoing_requests=MAX_ONGOING,
-                                ray_actor_options={"num_cpus": 1, "runtime_env": {"env_vars": env}}, **scaling)
+                                ray_actor_options={"num_cpus": 1, "runtime_env": runtime_env}, **scaling)
 
     def build() -> Any:  # on the ingress replica, when it starts
         from vocalis.studio.api.app import create_app
@@ -342,7 +343,7 @@ def application(options: ClusterOptions, app_options: dict[str, Any], env: dict[
     # The ingress waits on the renderers, and answers /health, voices and jobs meanwhile: many requests at once
     # (Serve's default of 5 would queue a health check behind five renders).
     ingress = serve.deployment(Ingress, name="vocalis", max_ongoing_requests=INGRESS_ONGOING,
-                               ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": env}})
+                               ray_actor_options={"num_cpus": 0, "runtime_env": runtime_env})
     return ingress.bind(renderer.bind(env))
 
 
