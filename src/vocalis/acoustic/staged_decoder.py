@@ -1,7 +1,7 @@
 """The int8 decoder as onnxruntime stages with compiled kernels between them (`acoustic.kernels`: the Snakes
 and the AdaIN statistics): the same graph and numbers as one session (within float rounding), in about half
-the time (6.2 s against 12.2 s on one set of decoder inputs, 2 cores). The plan is built once per decoder file (`staging.build`); running it needs onnxruntime,
-numpy and numba only."""
+the time (6.2 s against 12.2 s on one set of decoder inputs, 2 cores). The plan is built once per decoder file
+(`staging.build`); running it needs onnxruntime, numpy and numba only."""
 
 from __future__ import annotations
 
