@@ -1,7 +1,7 @@
 """The server's state on SQLite and on a real PostgreSQL server (tests/postgres_server.py), as two servers share
 it: separate processes claim every queued job exactly once, append to one unbroken audit chain, and a key made
-by one opens the other (and its rate holds across both), and the web UI's history one server writes the other
-lists; a server on PostgreSQL runs a job through its API."""
+by one opens the other (its rate and its hour of audio hold across both), and the web UI's history one server
+writes the other lists; a server on PostgreSQL runs a job through its API."""
 
 import json
 import os
@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from vocalis.studio.api import create_app
 from vocalis.studio.api.jobqueue import JobQueue
 from vocalis.studio.api.keys import KeyStore
+from vocalis.studio.api.speech import WorkLimits
 from vocalis.studio.webui.history import delete_entry, entries
 from vocalis.trust.audit import AuditLog
 
@@ -162,3 +163,21 @@ def test_a_keys_rate_holds_across_servers_on_one_database(database, tts):
         assert codes == [200, 200, 200, 429] and unlimited == 429
     else:  # each server on its own SQLite home keeps its own buckets
         assert codes == [200, 200, 200, 200] and unlimited == 200
+
+
+def test_a_keys_hour_of_audio_holds_across_servers_on_one_database(database, tts):
+    """A key allowed 1 s of audio an hour: its first sentence (about 3 s) spends it on one server, and the next
+    request is refused there, and on the other server too when they share the database."""
+    secret = KeyStore().create("talker")
+    auth = {"Authorization": f"Bearer {secret}"}
+    body = {"input": "Good morning, the train to the city leaves at six.", "voice": "alloy", "response_format": "wav"}
+    work = WorkLimits(key_seconds_per_hour=1.0)
+    with TestClient(create_app(tts, work=work)) as first, TestClient(create_app(tts, work=work)) as second:
+        spoken = first.post("/v1/audio/speech", json=body, headers=auth)
+        again = first.post("/v1/audio/speech", json=body, headers=auth)
+        elsewhere = second.post("/v1/audio/speech", json=body, headers=auth)
+    assert spoken.status_code == 200 and float(spoken.headers["X-Audio-Seconds"]) > 1.0
+    assert again.status_code == 429 and "in the last hour" in again.json()["error"]["message"]
+    assert again.headers["Retry-After"] == "600"
+    # Each server on its own SQLite home keeps its own seconds.
+    assert elsewhere.status_code == (429 if database == "postgresql" else 200), elsewhere.text

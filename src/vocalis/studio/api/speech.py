@@ -9,9 +9,7 @@ up front; a text is cut off when its audio reaches the bound), and the audio sec
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -31,11 +29,11 @@ from vocalis.studio.api.auth import account, requester
 from vocalis.studio.api.errors import ApiError
 from vocalis.studio.api.observability import Metrics
 from vocalis.studio.api.schemas import OpenAISpeech, TTSRequest
+from vocalis.studio.api.usage import HOUR, Usage, usage_for
 from vocalis.trust.provenance import sign_bytes
 
 # Response formats C2PA can sign, as the suffixes it knows them by (aac is raw ADTS here, opus is Ogg: unsigned).
 SIGNED_FORMATS = {"wav": ".wav", "mp3": ".mp3", "flac": ".flac"}
-HOUR = 3600.0
 SERVED_BY_HEADER = "X-Served-By"
 
 
@@ -47,38 +45,6 @@ class WorkLimits:
     request_seconds: float = 1800.0
     # Audio seconds a key (or an address, on a server without keys) may make in any hour; 0: no limit.
     key_seconds_per_hour: float = 4 * HOUR
-
-
-class Usage:
-    """The audio seconds each client made in the last hour, in memory (a restart forgives)."""
-
-    def __init__(self, per_hour: float):
-        self.per_hour = per_hour
-        self._made: dict[str, deque[tuple[float, float]]] = {}
-        self._lock = threading.Lock()
-
-    def used(self, client: str) -> float:
-        now = time.monotonic()
-        with self._lock:
-            made = self._made.get(client, deque())
-            while made and made[0][0] < now - HOUR:
-                made.popleft()
-            return sum(seconds for _, seconds in made)
-
-    def spent(self, client: str) -> bool:
-        return bool(self.per_hour) and self.used(client) >= self.per_hour
-
-    def check(self, client: str) -> None:
-        if self.spent(client):
-            used = self.used(client)
-            raise ApiError(429, f"this client made {used:.0f} s of audio in the last hour, the server's limit is "
-                                f"{self.per_hour:.0f} s: retry later", headers={"Retry-After": "600"})
-
-    def add(self, client: str, seconds: float) -> None:
-        if not self.per_hour:
-            return  # no budget: nothing to remember
-        with self._lock:
-            self._made.setdefault(client, deque()).append((time.monotonic(), seconds))
 
 
 @dataclass(frozen=True)
@@ -93,7 +59,7 @@ class _Context:
 
 def speech_routes(engine: Vocalis, lock: EngineLock, limits: WorkLimits, metrics: Metrics) -> APIRouter:
     router = APIRouter(tags=["speech"])
-    context = _Context(engine, lock, limits, Usage(limits.key_seconds_per_hour), metrics)
+    context = _Context(engine, lock, limits, usage_for(limits.key_seconds_per_hour), metrics)
 
     @router.post("/v1/audio/speech")
     async def speech(body: OpenAISpeech, request: Request) -> Response:
@@ -125,7 +91,7 @@ async def _respond(context: _Context, speech: SpeechRequest, streaming: bool, re
     # Loading and hashing a voice file, encoding and signing are slow: off the event loop, which serves everyone.
     await anyio.to_thread.run_sync(check_request_voice, speech, account(request))
     client = requester(request)
-    context.usage.check(client)
+    await anyio.to_thread.run_sync(context.usage.check, client)  # on a shared database: a query
     render = _Render(context, speech, client)
     await anyio.to_thread.run_sync(render.start)
     if events:

@@ -70,6 +70,17 @@ buckets_table = Table(
     Column("updated", Float, nullable=False),  # wall-clock seconds: the servers share no monotonic clock
 )
 
+# Audio seconds each client made, a row per chunk, kept an hour (see usage.SharedUsage); kept with the keys.
+usage_table = Table(
+    "audio_usage", keys_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(200), nullable=False),  # key:NAME or address:IP
+    Column("at", Float, nullable=False),  # wall-clock seconds
+    Column("seconds", Float, nullable=False),
+    Index("ix_audio_usage_client_at", "client", "at"),
+    Index("ix_audio_usage_at", "at"),
+)
+
 
 KEYS_VERSIONS = Path(__file__).parent / "migrations" / "keys" / "versions"
 JOBS_VERSIONS = Path(__file__).parent / "migrations" / "jobs" / "versions"
