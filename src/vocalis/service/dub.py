@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -206,16 +207,19 @@ def place_cues(tts: Vocalis, cues: Sequence[Cue], voice: Voice, lang: str, emoti
     names. `lines`: where the lines render (default: here, each as its cue is reached)."""
     rate = tts.sample_rate
     slots = _slots(cues, rate)
+    # Samples from each cue's start to the next one's (None for the last); `_delay` moves every later slot by as much,
+    # which leaves these as they are.
+    rooms: list[int | None] = [b[0] - a[0] for a, b in pairwise(slots)]
+    rooms.append(None)
     cached = {k for k in range(len(cues)) if resumed is not None and resumed.has_line(k)}
-    todo = [CueLine(k, cue.text, end - start, slots[k + 1][0] - start if k + 1 < len(slots) else None, voice, lang,
-                    emotion_of(k), mark_id, who)
+    todo = [CueLine(k, cue.text, end - start, rooms[k], voice, lang, emotion_of(k), mark_id, who)
             for k, (cue, (start, end)) in enumerate(zip(cues, slots, strict=True)) if k not in cached]
     results = (lines or _here(tts))(todo)
     previous_end = 0
     try:
         for k, cue in enumerate(cues):
             start, end = slots[k]
-            room = slots[k + 1][0] - start if k + 1 < len(slots) else None
+            room = rooms[k]
             made = None
             if k in cached:
                 done = resumed.line(k) if resumed is not None else None

@@ -159,14 +159,8 @@ class RemoteEngine:
         pending = [self.handle.render_part.remote(request, part, mark_id, who) for part in parts]
         try:
             for k, part in enumerate(parts):
-                for attempt in range(RETRIES + 1):
-                    try:
-                        chunks = pending[k].result()
-                        break
-                    except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
-                        _unless_retried(e, attempt, f"part {k + 1}")
-                        pending[k] = self.handle.render_part.remote(request, part, mark_id, who)
-                yield chunks
+                yield _result(pending[k], lambda part=part: self.handle.render_part.remote(request, part, mark_id, who),
+                              f"part {k + 1}")
         finally:
             for response in pending[k + 1:] if parts else ():
                 response.cancel()
@@ -247,18 +241,26 @@ class RemoteLines:
                 response = window.popleft()
                 if k + ahead < len(lines):
                     window.append(self.handle.render_line.remote(lines[k + ahead]))
-                for attempt in range(RETRIES + 1):
-                    try:
-                        result, replica = response.result()
-                        break
-                    except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
-                        _unless_retried(e, attempt, f"cue {line.index + 1}")
-                        response = self.handle.render_line.remote(line)
+                result, replica = _result(response, lambda line=line: self.handle.render_line.remote(line),
+                                          f"cue {line.index + 1}")
                 self.replicas.add(replica)
                 yield result
         finally:
             for response in window:
                 response.cancel()
+
+
+def _result(response: Any, again: Callable[[], Any], what: str) -> Any:
+    """A remote call's result; while the replica answering it is lost, the call made again (`again()`, which Serve
+    sends to another replica), up to RETRIES times."""
+    attempt = 0
+    while True:
+        try:
+            return response.result()
+        except Exception as e:  # noqa: BLE001 (Ray's errors: a cause to re-raise, or a replica lost)
+            _unless_retried(e, attempt, what)
+            attempt += 1
+            response = again()
 
 
 def _unless_retried(error: Exception, attempt: int, what: str) -> None:
