@@ -135,8 +135,8 @@ def add_service_commands(sub: argparse._SubParsersAction) -> None:
                        help="audio seconds one request may make (default 1800): a longer duration is refused, "
                             "a text is cut off there")
     serve.add_argument("--key-seconds", type=float, default=14400.0, metavar="S",
-                       help="audio seconds one key (or address, without keys) may make per hour (default 14400; "
-                            "0: no limit)")
+                       help="audio seconds one key (or address, without keys) may make per hour, over every "
+                            "server on a shared VOCALIS_DB_URL (default 14400; 0: no limit)")
     serve.add_argument("--chain-sync", type=float, default=30.0, metavar="S",
                        help="mirror the market's ledger on chain every S seconds, retrying what failed (default 30; "
                             "0: only on POST /v1/market/chain/sync)")
